@@ -1,0 +1,67 @@
+//! Where the control-plane binaries come from: built from their Go modules by
+//! tests/controlplane/build.sh into a cache keyed by version.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::Error;
+
+/// Set by the Makefile (or by hand) to skip asking build.sh where the binaries are.
+pub const BIN_DIR_ENV: &str = "TRIPREPORT_CONTROLPLANE_BIN";
+
+const BINARIES: [&str; 4] = ["etcd", "kube-apiserver", "kube-controller-manager", "kubectl"];
+
+#[derive(Clone, Debug)]
+pub struct Binaries {
+    pub dir: PathBuf,
+}
+
+impl Binaries {
+    /// The directory named by `TRIPREPORT_CONTROLPLANE_BIN`, or else the one build.sh prints,
+    /// building the binaries first if they are missing (minutes, the first time; its progress
+    /// goes straight to the terminal's stderr).
+    pub fn locate() -> Result<Self, Error> {
+        let dir = match std::env::var_os(BIN_DIR_ENV) {
+            Some(dir) => PathBuf::from(dir),
+            None => build()?,
+        };
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| Error::io(format!("{} (control-plane binaries)", dir.display()), e))?;
+        for name in BINARIES {
+            if !dir.join(name).is_file() {
+                return Err(Error::Binaries(format!(
+                    "{} has no {name}; run `make controlplane` to build the control plane",
+                    dir.display()
+                )));
+            }
+        }
+        Ok(Self { dir })
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+fn build() -> Result<PathBuf, Error> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../controlplane/build.sh");
+    let output = Command::new("bash")
+        .arg(&script)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| Error::io(format!("running {}", script.display()), e))?;
+    if !output.status.success() {
+        return Err(Error::Binaries(format!(
+            "{} failed ({}); its messages are above",
+            script.display(),
+            output.status
+        )));
+    }
+    let dir = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    if dir.is_empty() {
+        return Err(Error::Binaries(format!("{} printed no directory", script.display())));
+    }
+    Ok(PathBuf::from(dir))
+}
