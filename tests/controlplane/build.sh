@@ -11,6 +11,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if ! command -v go >/dev/null; then
+  echo "build.sh: the Go toolchain (go 1.24 or later) is needed to build the control plane; 'go' is not on PATH" >&2
+  exit 1
+fi
 cache_root=${TRIPREPORT_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tripreport-operator}
 
 k8s_version=$(cd "$here/k8s" && go list -m -f '{{.Version}}' k8s.io/kubernetes)

@@ -1,1 +1,6 @@
+//! Integration tests against a real control plane (etcd, kube-apiserver, kube-controller-manager
+//! built from their Go modules). One test binary, so one control plane for the whole run; each
+//! test takes a namespace of its own.
 
+mod control_plane;
+mod support;

@@ -9,7 +9,12 @@ use crate::Error;
 /// Set by the Makefile (or by hand) to skip asking build.sh where the binaries are.
 pub const BIN_DIR_ENV: &str = "TRIPREPORT_CONTROLPLANE_BIN";
 
-const BINARIES: [&str; 4] = ["etcd", "kube-apiserver", "kube-controller-manager", "kubectl"];
+const BINARIES: [&str; 4] = [
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kubectl",
+];
 
 #[derive(Clone, Debug)]
 pub struct Binaries {
@@ -61,7 +66,10 @@ fn build() -> Result<PathBuf, Error> {
     }
     let dir = String::from_utf8_lossy(&output.stdout).trim().to_string();
     if dir.is_empty() {
-        return Err(Error::Binaries(format!("{} printed no directory", script.display())));
+        return Err(Error::Binaries(format!(
+            "{} printed no directory",
+            script.display()
+        )));
     }
     Ok(PathBuf::from(dir))
 }

@@ -203,7 +203,11 @@ impl ControlPlane {
                 .build()
                 .map_err(|e| Error::io("starting a tokio runtime".to_string(), e))?;
             runtime.block_on(cp.wait_for_apiserver())?;
-            cp.spawn("kube-controller-manager", controller_manager_args, options.lifetime)?;
+            cp.spawn(
+                "kube-controller-manager",
+                controller_manager_args,
+                options.lifetime,
+            )?;
             runtime.block_on(cp.wait_for_controller_manager())?;
             if options.lifetime == Lifetime::Detached {
                 cp.write_pids()?;
@@ -219,7 +223,12 @@ impl ControlPlane {
         }
     }
 
-    fn spawn(&mut self, name: &'static str, args: Vec<String>, lifetime: Lifetime) -> Result<(), Error> {
+    fn spawn(
+        &mut self,
+        name: &'static str,
+        args: Vec<String>,
+        lifetime: Lifetime,
+    ) -> Result<(), Error> {
         let component = Component::spawn(
             name,
             &self.binaries.path(name),
@@ -254,14 +263,23 @@ impl ControlPlane {
         }
     }
 
-    fn wait_for_port(&self, component: &'static str, port: u16, timeout: Duration) -> Result<(), Error> {
+    fn wait_for_port(
+        &self,
+        component: &'static str,
+        port: u16,
+        timeout: Duration,
+    ) -> Result<(), Error> {
         let start = Instant::now();
         loop {
             self.check_running()?;
             match std::net::TcpStream::connect(("127.0.0.1", port)) {
                 Ok(_) => return Ok(()),
                 Err(e) if start.elapsed() > timeout => {
-                    return Err(self.not_ready(component, start.elapsed(), format!("port {port}: {e}")));
+                    return Err(self.not_ready(
+                        component,
+                        start.elapsed(),
+                        format!("port {port}: {e}"),
+                    ));
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
@@ -281,7 +299,11 @@ impl ControlPlane {
                 Err(e) => e.to_string(),
             };
             if start.elapsed() > APISERVER_READY {
-                return Err(self.not_ready("kube-apiserver", start.elapsed(), format!("/readyz: {detail}")));
+                return Err(self.not_ready(
+                    "kube-apiserver",
+                    start.elapsed(),
+                    format!("/readyz: {detail}"),
+                ));
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
@@ -397,14 +419,17 @@ impl ControlPlane {
     fn write_admin_kubeconfig(&self) -> Result<PathBuf, Error> {
         let kubeconfig = self.kubeconfig("testenv-admin", Self::cert_auth(&self.admin));
         // JSON is YAML: kubectl and every client library read it.
-        let text = serde_json::to_string_pretty(&kubeconfig).map_err(|e| Error::Other(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&kubeconfig).map_err(|e| Error::Other(e.to_string()))?;
         let path = self.kubeconfig_path();
-        std::fs::write(&path, text).map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+        std::fs::write(&path, text)
+            .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
         Ok(path)
     }
 
     async fn client_from(&self, kubeconfig: Kubeconfig) -> Result<Client, Error> {
-        let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
+        let config =
+            Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await?;
         Ok(Client::try_from(config)?)
     }
 
@@ -419,13 +444,18 @@ impl ControlPlane {
     /// rights but those RBAC grants to that user or those groups.
     pub async fn user_client(&self, user: &str, groups: &[&str]) -> Result<Client, Error> {
         let cert = self.ca.client_cert(user, groups)?;
-        self.client_from(self.kubeconfig(user, Self::cert_auth(&cert))).await
+        self.client_from(self.kubeconfig(user, Self::cert_auth(&cert)))
+            .await
     }
 
     /// A client that authenticates as the ServiceAccount `namespace/name` with a bound token
     /// from the TokenRequest API, as a pod of that account would; the account is created if it
     /// does not exist.
-    pub async fn service_account_client(&self, namespace: &str, name: &str) -> Result<Client, Error> {
+    pub async fn service_account_client(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Client, Error> {
         let admin = self.admin_client().await?;
         let accounts: Api<ServiceAccount> = Api::namespaced(admin, namespace);
         if accounts.get_opt(name).await?.is_none() {
@@ -456,13 +486,19 @@ impl ControlPlane {
             .await?
             .status
             .map(|s| s.token)
-            .ok_or_else(|| Error::Other(format!("TokenRequest for {namespace}/{name} returned no token")))?;
+            .ok_or_else(|| {
+                Error::Other(format!(
+                    "TokenRequest for {namespace}/{name} returned no token"
+                ))
+            })?;
         let auth = AuthInfo {
             token: Some(token.into()),
             ..Default::default()
         };
-        self.client_from(self.kubeconfig(&format!("system:serviceaccount:{namespace}:{name}"), auth))
-            .await
+        self.client_from(
+            self.kubeconfig(&format!("system:serviceaccount:{namespace}:{name}"), auth),
+        )
+        .await
     }
 
     /// Creates a namespace of its own for one test, named `<prefix>-<n>`.
@@ -470,7 +506,13 @@ impl ControlPlane {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let mut name: String = prefix
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
             .take(50)
             .collect();
         let _ = write!(name, "-{}", NEXT.fetch_add(1, Ordering::Relaxed));
@@ -478,12 +520,17 @@ impl ControlPlane {
         let namespace = Namespace {
             metadata: ObjectMeta {
                 name: Some(name.clone()),
-                labels: Some(BTreeMap::from([("testenv".to_string(), "true".to_string())])),
+                labels: Some(BTreeMap::from([(
+                    "testenv".to_string(),
+                    "true".to_string(),
+                )])),
                 ..Default::default()
             },
             ..Default::default()
         };
-        namespaces.create(&PostParams::default(), &namespace).await?;
+        namespaces
+            .create(&PostParams::default(), &namespace)
+            .await?;
         Ok(name)
     }
 
@@ -514,14 +561,21 @@ pub fn stop_detached(dir: &Path) -> Result<Vec<String>, Error> {
     let mut stopped = Vec::new();
     // Newest first, as in `ControlPlane::stop`: the API server before its etcd.
     for line in text.lines().rev() {
-        let Some((name, pid)) = line.split_once(' ') else { continue };
-        let Ok(pid) = pid.trim().parse::<u32>() else { continue };
+        let Some((name, pid)) = line.split_once(' ') else {
+            continue;
+        };
+        let Ok(pid) = pid.trim().parse::<u32>() else {
+            continue;
+        };
         if process::is_ours(pid, &binaries.dir) {
-            process::terminate(pid, Duration::from_secs(10), || !process::is_ours(pid, &binaries.dir));
+            process::terminate(pid, Duration::from_secs(10), || {
+                !process::is_ours(pid, &binaries.dir)
+            });
             stopped.push(name.to_string());
         }
     }
-    std::fs::remove_file(&pids_path).map_err(|e| Error::io(format!("removing {}", pids_path.display()), e))?;
+    std::fs::remove_file(&pids_path)
+        .map_err(|e| Error::io(format!("removing {}", pids_path.display()), e))?;
     Ok(stopped)
 }
 
@@ -530,7 +584,9 @@ pub fn detached_is_running(dir: &Path) -> bool {
     let Ok(text) = std::fs::read_to_string(dir.join(PIDS_FILE)) else {
         return false;
     };
-    let Ok(binaries) = Binaries::locate() else { return false };
+    let Ok(binaries) = Binaries::locate() else {
+        return false;
+    };
     let pids: Vec<u32> = text
         .lines()
         .filter_map(|l| l.split_once(' ')?.1.trim().parse().ok())
@@ -599,10 +655,15 @@ extern "C" fn stop_shared_at_exit() {
 
 /// Directories of earlier test runs whose process died without cleaning up (SIGKILL).
 fn remove_stale_test_dirs() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("tripreport-testenv-")) else {
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("tripreport-testenv-"))
+        else {
             continue;
         };
         let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {

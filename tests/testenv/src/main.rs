@@ -59,12 +59,21 @@ fn usage() -> ExitCode {
 
 fn print_access(dir: &std::path::Path, kubectl: PathBuf) {
     let kubeconfig = dir.join("kubeconfig");
-    let bin = kubectl.parent().map(|p| p.display().to_string()).unwrap_or_default();
-    println!("The control plane is running; its files and logs are in {}.", dir.display());
+    let bin = kubectl
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    println!(
+        "The control plane is running; its files and logs are in {}.",
+        dir.display()
+    );
     println!("To use it from a shell:");
     println!();
     println!("  export KUBECONFIG={}", kubeconfig.display());
-    println!("  export PATH={bin}:$PATH   # kubectl {}", kubectl.display());
+    println!(
+        "  export PATH={bin}:$PATH   # kubectl {}",
+        kubectl.display()
+    );
     println!();
     println!("Stop it with `make cluster-down`.");
 }
@@ -77,9 +86,13 @@ fn up(dir: PathBuf) -> Result<ExitCode, testenv::Error> {
     // Leftovers of a control plane that died: stop what is left and start from clean data.
     testenv::stop_detached(&dir)?;
     if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(|e| testenv::Error::Other(format!("removing {}: {e}", dir.display())))?;
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| testenv::Error::Other(format!("removing {}: {e}", dir.display())))?;
     }
-    eprintln!("Starting etcd, kube-apiserver and kube-controller-manager in {} ...", dir.display());
+    eprintln!(
+        "Starting etcd, kube-apiserver and kube-controller-manager in {} ...",
+        dir.display()
+    );
     let cp = ControlPlane::start(StartOptions {
         dir: dir.clone(),
         lifetime: Lifetime::Detached,
@@ -95,7 +108,11 @@ fn down(dir: PathBuf) -> Result<ExitCode, testenv::Error> {
     if stopped.is_empty() {
         println!("No control plane was running from {}.", dir.display());
     } else {
-        println!("Stopped {} (data and logs kept in {}).", stopped.join(", "), dir.display());
+        println!(
+            "Stopped {} (data and logs kept in {}).",
+            stopped.join(", "),
+            dir.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -105,7 +122,10 @@ fn status(dir: PathBuf) -> Result<ExitCode, testenv::Error> {
         print_access(&dir, testenv::Binaries::locate()?.path("kubectl"));
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("No control plane is running from {}; start one with `make cluster`.", dir.display());
+        println!(
+            "No control plane is running from {}; start one with `make cluster`.",
+            dir.display()
+        );
         Ok(ExitCode::from(1))
     }
 }

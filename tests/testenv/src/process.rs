@@ -33,7 +33,8 @@ impl Component {
         log: PathBuf,
         lifetime: Lifetime,
     ) -> Result<Self, Error> {
-        let out = File::create(&log).map_err(|e| Error::io(format!("creating {}", log.display()), e))?;
+        let out =
+            File::create(&log).map_err(|e| Error::io(format!("creating {}", log.display()), e))?;
         let err = out
             .try_clone()
             .map_err(|e| Error::io(format!("opening {}", log.display()), e))?;
@@ -101,7 +102,9 @@ impl Component {
         if let Ok(Some(_)) = self.child.try_wait() {
             return;
         }
-        terminate(self.child.id(), grace, || matches!(self.child.try_wait(), Ok(Some(_))));
+        terminate(self.child.id(), grace, || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        });
         let _ = self.child.wait();
     }
 }

@@ -17,7 +17,10 @@ struct Holder {
 
 fn hold(end: Option<&str>) -> Holder {
     let mut command = Command::new(env!("CARGO_BIN_EXE_testenv"));
-    command.arg("hold").stdout(Stdio::piped()).stderr(Stdio::inherit());
+    command
+        .arg("hold")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     if let Some(end) = end {
         command.env("TESTENV_HOLD_END", end);
     }
@@ -83,7 +86,10 @@ fn interrupting_the_test_process_leaves_no_component_behind() {
     let mut holder = hold(None);
     signal(&holder.child, libc::SIGINT);
     let status = holder.child.wait().expect("reap the holder");
-    assert!(!status.success(), "the interrupted holder reported success: {status}");
+    assert!(
+        !status.success(),
+        "the interrupted holder reported success: {status}"
+    );
     assert_all_gone(&holder);
 }
 
@@ -102,12 +108,19 @@ fn a_normal_exit_stops_the_components_and_removes_their_directory() {
     let status = holder.child.wait().expect("reap the holder");
     assert!(status.success());
     assert_all_gone(&holder);
-    assert!(!holder.dir.exists(), "{} was left behind", holder.dir.display());
+    assert!(
+        !holder.dir.exists(),
+        "{} was left behind",
+        holder.dir.display()
+    );
 }
 
 #[test]
 fn a_failed_start_quotes_the_components_own_log() {
-    let dir = std::env::temp_dir().join(format!("tripreport-testenv-{}-badstart", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "tripreport-testenv-{}-badstart",
+        std::process::id()
+    ));
     let result = ControlPlane::start(StartOptions {
         dir: dir.clone(),
         lifetime: Lifetime::Attached,
@@ -118,13 +131,23 @@ fn a_failed_start_quotes_the_components_own_log() {
         Ok(_) => panic!("kube-apiserver started with an unknown authorization mode"),
         Err(e) => e.to_string(),
     };
-    assert!(message.contains("kube-apiserver exited during start-up"), "{message}");
+    assert!(
+        message.contains("kube-apiserver exited during start-up"),
+        "{message}"
+    );
     assert!(message.contains("--- last lines of"), "{message}");
     // This line comes from kube-apiserver's own flag validation, not from the harness.
     let quoted = message
         .lines()
         .skip_while(|l| !l.starts_with("--- last lines of"))
         .any(|l| l.contains("NoSuchMode"));
-    assert!(quoted, "the apiserver's own complaint is not quoted:\n{message}");
-    assert!(!dir.exists(), "the failed start left {} behind", dir.display());
+    assert!(
+        quoted,
+        "the apiserver's own complaint is not quoted:\n{message}"
+    );
+    assert!(
+        !dir.exists(),
+        "the failed start left {} behind",
+        dir.display()
+    );
 }
