@@ -1,0 +1,1 @@
+//! Rendering a report's summary: pure functions, no I/O.
