@@ -20,6 +20,10 @@ controlplane: ## Build etcd, kube-apiserver, kube-controller-manager and kubectl
 build: ## Build the operator
 	$(CARGO) build --workspace
 
+.PHONY: crds
+crds: ## Regenerate crds/ from the Rust API types
+	$(CARGO) run --quiet -- crds > crds/tripreports.dev.yaml
+
 .PHONY: test
 test: controlplane ## Run the unit and integration tests against a real local control plane
 	@mkdir -p target

@@ -2,22 +2,68 @@
 //! and publishes each report's summary into a ConfigMap it owns.
 
 mod api;
-mod render;
 mod cli;
+mod conditions;
+mod controller;
+mod error;
+mod render;
+mod review;
+mod summary;
+mod validation;
 
 use std::process::ExitCode;
 
 use clap::Parser as _;
+use tracing_subscriber::EnvFilter;
+
+use cli::{Cli, Command, LogFormat, RunArgs};
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = Cli::parse();
     match cli.command {
-        cli::Command::Crds => match cli::print_crds() {
-            Ok(()) => ExitCode::SUCCESS,
+        Command::Crds => match cli::crds_yaml() {
+            Ok(yaml) => {
+                print!("{yaml}");
+                ExitCode::SUCCESS
+            }
             Err(e) => {
                 eprintln!("tripreport-operator: {e}");
                 ExitCode::FAILURE
             }
         },
+        Command::Run(args) => run(args),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    init_logging(args.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let client = kube::Client::try_default()
+            .await
+            .map_err(error::Error::Kube)?;
+        controller::run(client, args.namespace).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "the operator stopped");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,3 +1,6 @@
+// kube-derive takes one `printcolumn(...)` per column, which this lint mistakes for repeats.
+#![allow(clippy::duplicated_attributes)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
@@ -17,12 +20,41 @@ use serde::{Deserialize, Serialize};
     status = "TalkRecommendationStatus",
     doc = "A recommended talk, listed in the summary of the ConferenceReport it references.",
     selectable = ".spec.reportRef.name",
-    printcolumn(name = "Report", description = "The ConferenceReport it belongs to", type_ = "string", json_path = ".spec.reportRef.name"),
-    printcolumn(name = "Talk", description = "The talk's title", type_ = "string", json_path = ".spec.talk.title"),
-    printcolumn(name = "Rating", description = "How strongly it is recommended, 1 to 5", type_ = "integer", json_path = ".spec.rating"),
-    printcolumn(name = "Reviewed", description = "Whether someone other than the recommender approved it", type_ = "boolean", json_path = ".status.reviewed"),
-    printcolumn(name = "Ready", description = "Whether its report exists and it is valid", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Report",
+        description = "The ConferenceReport it belongs to",
+        type_ = "string",
+        json_path = ".spec.reportRef.name"
+    ),
+    printcolumn(
+        name = "Talk",
+        description = "The talk's title",
+        type_ = "string",
+        json_path = ".spec.talk.title"
+    ),
+    printcolumn(
+        name = "Rating",
+        description = "How strongly it is recommended, 1 to 5",
+        type_ = "integer",
+        json_path = ".spec.rating"
+    ),
+    printcolumn(
+        name = "Reviewed",
+        description = "Whether someone other than the recommender approved it",
+        type_ = "boolean",
+        json_path = ".status.reviewed"
+    ),
+    printcolumn(
+        name = "Ready",
+        description = "Whether its report exists and it is valid",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct TalkRecommendationSpec {

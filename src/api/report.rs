@@ -1,3 +1,6 @@
+// kube-derive takes one `printcolumn(...)` per column, which this lint mistakes for repeats.
+#![allow(clippy::duplicated_attributes)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
@@ -18,15 +21,60 @@ use serde::{Deserialize, Serialize};
     namespaced,
     status = "ConferenceReportStatus",
     doc = "A conference trip report and, through its status, the summary published for it.",
-    printcolumn(name = "Conference", description = "The conference's name", type_ = "string", json_path = ".spec.conference.name"),
-    printcolumn(name = "Year", description = "The year of the conference", type_ = "integer", json_path = ".spec.conference.year"),
-    printcolumn(name = "Lang", description = "The report's language", type_ = "string", json_path = ".spec.language"),
-    printcolumn(name = "Talks", description = "How many talk recommendations reference the report", type_ = "integer", json_path = ".status.recommendations.total"),
-    printcolumn(name = "Reviewed", description = "Whether the report has the approvals it needs", type_ = "boolean", json_path = ".status.reviewed"),
-    printcolumn(name = "Summarized", description = "Whether the summary ConfigMap is up to date", type_ = "boolean", json_path = ".status.summarized"),
-    printcolumn(name = "Ready", description = "Whether the report is valid and its summary published", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Suspended", description = "Whether the operator is told to leave the report alone", type_ = "boolean", json_path = ".spec.suspend", priority = 1),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Conference",
+        description = "The conference's name",
+        type_ = "string",
+        json_path = ".spec.conference.name"
+    ),
+    printcolumn(
+        name = "Year",
+        description = "The year of the conference",
+        type_ = "integer",
+        json_path = ".spec.conference.year"
+    ),
+    printcolumn(
+        name = "Lang",
+        description = "The report's language",
+        type_ = "string",
+        json_path = ".spec.language"
+    ),
+    printcolumn(
+        name = "Talks",
+        description = "How many talk recommendations reference the report",
+        type_ = "integer",
+        json_path = ".status.recommendations.total"
+    ),
+    printcolumn(
+        name = "Reviewed",
+        description = "Whether the report has the approvals it needs",
+        type_ = "boolean",
+        json_path = ".status.reviewed"
+    ),
+    printcolumn(
+        name = "Summarized",
+        description = "Whether the summary ConfigMap is up to date",
+        type_ = "boolean",
+        json_path = ".status.summarized"
+    ),
+    printcolumn(
+        name = "Ready",
+        description = "Whether the report is valid and its summary published",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Suspended",
+        description = "Whether the operator is told to leave the report alone",
+        type_ = "boolean",
+        json_path = ".spec.suspend",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ConferenceReportSpec {
@@ -58,7 +106,13 @@ pub struct ConferenceReportSpec {
 
     /// Themes the report touches, as lowercase slugs such as `observability` or `ci-cd`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 20), inner(length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")))]
+    #[schemars(
+        length(max = 20),
+        inner(
+            length(min = 1, max = 63),
+            regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+        )
+    )]
     #[schemars(extend("x-kubernetes-list-type" = "set"))]
     pub themes: Option<Vec<String>>,
 

@@ -3,4 +3,5 @@
 //! test takes a namespace of its own.
 
 mod control_plane;
+mod operator;
 mod support;

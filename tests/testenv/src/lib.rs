@@ -30,6 +30,7 @@ use kube::{Api, Client, Config};
 pub use binaries::{BIN_DIR_ENV, Binaries};
 use certs::{CertAndKey, CertificateAuthority, ServiceAccountKey};
 pub use process::Lifetime;
+pub use process::die_with_this_thread;
 use process::{Component, free_port, log_tail};
 
 #[derive(Debug, thiserror::Error)]

@@ -44,23 +44,8 @@ impl Component {
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err);
-        let parent = std::process::id() as libc::pid_t;
         match lifetime {
-            Lifetime::Attached => {
-                // SAFETY: only async-signal-safe calls between fork and exec.
-                unsafe {
-                    command.pre_exec(move || {
-                        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                            return Err(std::io::Error::last_os_error());
-                        }
-                        // The parent may have died before prctl took effect.
-                        if libc::getppid() != parent {
-                            libc::_exit(1);
-                        }
-                        Ok(())
-                    });
-                }
-            }
+            Lifetime::Attached => die_with_this_thread(&mut command),
             Lifetime::Detached => {
                 // SAFETY: setsid is async-signal-safe. A new session keeps a terminal's Ctrl-C
                 // (sent to the foreground process group) away from the background cluster.
@@ -106,6 +91,25 @@ impl Component {
             matches!(self.child.try_wait(), Ok(Some(_)))
         });
         let _ = self.child.wait();
+    }
+}
+
+/// Makes the process `command` starts receive SIGKILL when the thread that starts it exits
+/// (for a test, when the test ends, or when the test process dies however it dies).
+pub fn die_with_this_thread(command: &mut Command) {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before prctl took effect.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
     }
 }
 

@@ -1,0 +1,175 @@
+//! The summary ConfigMap a report owns: its name, labels, annotations, owner reference and data,
+//! and whether an existing one already matches. Pure logic.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use sha2::{Digest as _, Sha256};
+
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY: &str = "tripreport-operator";
+pub const REPORT_LABEL: &str = "tripreports.dev/report";
+pub const DIGEST_ANNOTATION: &str = "tripreports.dev/digest";
+/// The label selector the operator watches ConfigMaps through: only its own.
+pub const SELECTOR: &str = "app.kubernetes.io/managed-by=tripreport-operator";
+
+const SUFFIX: &str = "-summary";
+const MAX_NAME: usize = 253;
+const MAX_LABEL_VALUE: usize = 63;
+
+fn hex_digest(value: &str) -> String {
+    Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `<report>-summary`, or where that passes 253 characters, the report's name shortened and
+/// followed by a hash of the whole name, so distinct reports never share a summary.
+pub fn config_map_name(report: &str) -> String {
+    if report.len() + SUFFIX.len() <= MAX_NAME {
+        return format!("{report}{SUFFIX}");
+    }
+    let hash = &hex_digest(report)[..10];
+    let keep = MAX_NAME - SUFFIX.len() - hash.len() - 1;
+    // Report names are DNS subdomains (ASCII), so byte slicing is safe; a cut must not leave
+    // a trailing '-' or '.' before the hash.
+    let prefix = report[..keep.min(report.len())].trim_end_matches(['-', '.']);
+    format!("{prefix}-{hash}{SUFFIX}")
+}
+
+/// The report's name as a label value, or a hash of it where it is longer than 63 characters.
+pub fn report_label_value(report: &str) -> String {
+    if report.len() <= MAX_LABEL_VALUE {
+        report.to_string()
+    } else {
+        hex_digest(report)[..MAX_LABEL_VALUE].to_string()
+    }
+}
+
+/// The ConfigMap as the operator applies it. Nothing of the report's own labels or annotations
+/// is copied: ArgoCD and Flux track ownership by label.
+pub fn desired(
+    report: &str,
+    namespace: &str,
+    owner: OwnerReference,
+    data: BTreeMap<String, String>,
+    digest: &str,
+) -> ConfigMap {
+    ConfigMap {
+        metadata: ObjectMeta {
+            name: Some(config_map_name(report)),
+            namespace: Some(namespace.to_string()),
+            labels: Some(BTreeMap::from([
+                (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
+                (REPORT_LABEL.to_string(), report_label_value(report)),
+            ])),
+            annotations: Some(BTreeMap::from([(
+                DIGEST_ANNOTATION.to_string(),
+                digest.to_string(),
+            )])),
+            owner_references: Some(vec![owner]),
+            ..Default::default()
+        },
+        data: Some(data),
+        ..Default::default()
+    }
+}
+
+/// Whether `existing` already carries everything `desired` sets; fields others added are fine.
+pub fn up_to_date(existing: &ConfigMap, desired: &ConfigMap) -> bool {
+    let contains = |have: &Option<BTreeMap<String, String>>,
+                    want: &Option<BTreeMap<String, String>>| {
+        want.iter()
+            .flatten()
+            .all(|(k, v)| have.as_ref().and_then(|h| h.get(k)) == Some(v))
+    };
+    let owner_present = desired
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .all(|want| {
+            existing
+                .metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|have| {
+                    have.uid == want.uid
+                        && have.controller == want.controller
+                        && have.block_owner_deletion == want.block_owner_deletion
+                })
+        });
+    existing.data == desired.data
+        && existing.binary_data.as_ref().is_none_or(BTreeMap::is_empty)
+        && contains(&existing.metadata.labels, &desired.metadata.labels)
+        && contains(
+            &existing.metadata.annotations,
+            &desired.metadata.annotations,
+        )
+        && owner_present
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_fit_and_long_ones_are_shortened_with_a_hash() {
+        assert_eq!(
+            config_map_name("kubecon-eu-2019"),
+            "kubecon-eu-2019-summary"
+        );
+        let long = format!("{}.{}", "a".repeat(200), "b".repeat(52));
+        let name = config_map_name(&long);
+        assert_eq!(name.len(), 253);
+        assert!(name.ends_with("-summary"));
+        let other = config_map_name(&format!("{}.{}", "a".repeat(200), "c".repeat(52)));
+        assert_ne!(
+            name, other,
+            "reports differing past the cut get different names"
+        );
+        let cut_at_dot = config_map_name(&format!("{}.{}", "a".repeat(234), "b".repeat(18)));
+        assert!(!cut_at_dot.contains(".-"), "{cut_at_dot}");
+    }
+
+    #[test]
+    fn label_values_fit_in_63_characters() {
+        assert_eq!(report_label_value("short"), "short");
+        let hashed = report_label_value(&"x".repeat(64));
+        assert_eq!(hashed.len(), 63);
+        assert!(hashed.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+
+    fn owner() -> OwnerReference {
+        OwnerReference {
+            api_version: "tripreports.dev/v1alpha1".into(),
+            kind: "ConferenceReport".into(),
+            name: "r".into(),
+            uid: "uid-1".into(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        }
+    }
+
+    #[test]
+    fn up_to_date_ignores_fields_others_added_but_not_changes_to_ours() {
+        let data = BTreeMap::from([("summary.md".to_string(), "# hi\n".to_string())]);
+        let want = desired("r", "ns", owner(), data, "sha256:1");
+        let mut have = want.clone();
+        have.metadata
+            .labels
+            .get_or_insert_default()
+            .insert("team".into(), "x".into());
+        assert!(up_to_date(&have, &want));
+        have.data
+            .get_or_insert_default()
+            .insert("summary.md".into(), "edited by hand".into());
+        assert!(!up_to_date(&have, &want));
+        let mut unowned = want.clone();
+        unowned.metadata.owner_references = None;
+        assert!(!up_to_date(&unowned, &want));
+    }
+}
