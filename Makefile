@@ -42,7 +42,24 @@ cluster-down: ## Stop the local control plane started by `make cluster`
 	@TRIPREPORT_CONTROLPLANE_BIN="$$($(CONTROLPLANE))" target/debug/testenv down --dir $(CLUSTER_DIR)
 
 .PHONY: run
-run: cluster ## Start the local control plane (the operator and samples join it in later work)
+run: cluster ## Local control plane + CRDs + samples/, and the operator in the foreground (Ctrl-C stops it)
+	@$(CARGO) build --quiet --bin tripreport-operator
+	@export KUBECONFIG="$$PWD/$(CLUSTER_DIR)/kubeconfig"; \
+	kubectl="$$($(CONTROLPLANE))/kubectl"; \
+	echo "Installing the CRDs and applying samples/ ..."; \
+	"$$kubectl" apply --server-side --field-manager=make-run -f crds/ >/dev/null; \
+	"$$kubectl" wait --for condition=established --timeout=60s -f crds/ >/dev/null; \
+	"$$kubectl" apply --server-side --field-manager=make-run -f samples/ >/dev/null; \
+	target/debug/tripreport-operator run & operator=$$!; \
+	trap 'kill -TERM $$operator 2>/dev/null; wait $$operator; echo; echo "The operator stopped. The control plane keeps running: stop it with make cluster-down."; exit 0' INT TERM; \
+	if "$$kubectl" wait --for condition=Ready --timeout=120s -n tripreports-samples conferencereport --all >/dev/null; then \
+	  echo; "$$kubectl" get tripreports -n tripreports-samples; echo; \
+	  echo "The samples have converged. In another terminal:"; \
+	  echo "  export KUBECONFIG=$$KUBECONFIG"; \
+	  echo "  $$kubectl get tripreports -A"; \
+	  echo "Press Ctrl-C to stop the operator."; echo; \
+	fi; \
+	wait $$operator
 
 .PHONY: lint
 lint: ## rustfmt and clippy, as CI would want them

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt, future};
 use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Patch, PatchParams};
 use kube::runtime::Controller;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
@@ -162,6 +163,37 @@ pub async fn run(client: Client, namespace: Option<String>) -> Result<(), Error>
     );
     future::join(report_controller, rec_controller).await;
     info!("tripreport-operator stopped");
+    Ok(())
+}
+
+/// Server-side apply of `status` to the status subresource of `object`, as the one field manager.
+async fn apply_status<K>(
+    ctx: &Context,
+    object: &K,
+    status: &impl serde::Serialize,
+    ready: Option<&str>,
+) -> Result<(), Error>
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let namespace = object.meta().namespace.clone().unwrap_or_default();
+    let name = object.meta().name.clone().unwrap_or_default();
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
+    let patch = serde_json::json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": status,
+    });
+    api.patch_status(
+        &name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
+    info!(ready, "status written");
     Ok(())
 }
 

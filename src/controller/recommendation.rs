@@ -2,14 +2,13 @@
 
 use std::sync::Arc;
 
-use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::{Api, Resource, ResourceExt};
-use tracing::{debug, instrument};
+use tracing::instrument;
 
 use super::report::now;
-use super::{Context, FIELD_MANAGER, retry_after};
+use super::{Context, apply_status, retry_after};
 use crate::api::{ConferenceReport, TalkRecommendation, TalkRecommendationStatus};
 use crate::conditions::{self, Desired, READY, REVIEWED, STALLED};
 use crate::error::Error;
@@ -102,19 +101,8 @@ pub async fn reconcile(rec: Arc<TalkRecommendation>, ctx: Arc<Context>) -> Resul
                     .await;
             }
         }
-        let api: Api<TalkRecommendation> = Api::namespaced(ctx.client.clone(), &namespace);
-        let patch = serde_json::json!({
-            "apiVersion": TalkRecommendation::api_version(&()),
-            "kind": TalkRecommendation::kind(&()),
-            "status": status,
-        });
-        api.patch_status(
-            &rec.name_any(),
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await?;
-        debug!(ready = ?conditions::find(&status.conditions, READY).map(|c| &c.reason), "status written");
+        let ready = conditions::find(&status.conditions, READY).map(|c| c.reason.as_str());
+        apply_status(&ctx, &*rec, &status, ready).await?;
     }
     ctx.record_success(&super::key(KIND, &*rec));
     Ok(Action::await_change())

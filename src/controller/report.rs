@@ -12,7 +12,7 @@ use kube::runtime::events::EventType;
 use kube::{Api, Resource, ResourceExt};
 use tracing::{debug, info, instrument};
 
-use super::{Context, FIELD_MANAGER, retry_after};
+use super::{Context, FIELD_MANAGER, apply_status, retry_after};
 use crate::api::{
     ConferenceReport, ConferenceReportStatus, RecommendationCounts, SummaryRef, TalkRecommendation,
 };
@@ -412,19 +412,6 @@ async fn write_status(
                 .await;
         }
     }
-    let namespace = report.namespace().unwrap_or_default();
-    let api: Api<ConferenceReport> = Api::namespaced(ctx.client.clone(), &namespace);
-    let patch = serde_json::json!({
-        "apiVersion": ConferenceReport::api_version(&()),
-        "kind": ConferenceReport::kind(&()),
-        "status": status,
-    });
-    api.patch_status(
-        &report.name_any(),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await?;
-    debug!(ready = ?conditions::find(&status.conditions, READY).map(|c| &c.reason), "status written");
-    Ok(())
+    let ready = conditions::find(&status.conditions, READY).map(|c| c.reason.as_str());
+    apply_status(ctx, report, &status, ready).await
 }

@@ -4,4 +4,5 @@
 
 mod control_plane;
 mod operator;
+mod samples;
 mod support;

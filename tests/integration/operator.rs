@@ -167,6 +167,13 @@ pub fn recommendation(name: &str, report: &str, title: &str, rating: i64) -> Val
     })
 }
 
+/// The titles of `three_talks`, in the order the summary lists them: rating, then title.
+const THREE_TITLES: [&str; 3] = [
+    "Grafana Loki: like Prometheus, but for logs",
+    "Canary releases with Argo",
+    "Inside the controllers of the control plane",
+];
+
 async fn three_talks(f: &Fixture) {
     f.apply_ok(&f.reports, report("kubecon-eu-2019")).await;
     f.apply_ok(
@@ -315,16 +322,7 @@ async fn a_report_with_three_recommendations_is_published_and_shown_by_kubectl()
     assert_eq!(status["reviewed"], true);
     assert_eq!(status["summarized"], true);
 
-    let cm = wait_summary(
-        &f,
-        "kubecon-eu-2019",
-        &[
-            "Grafana Loki: like Prometheus, but for logs",
-            "Canary releases with Argo",
-            "Inside the controllers of the control plane",
-        ],
-    )
-    .await;
+    let cm = wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
     let data = cm.data.clone().expect("data");
     expected("three-talks.summary.md", &data["summary.md"]);
     expected("three-talks.summary.json", &data["summary.json"]);
@@ -429,16 +427,7 @@ async fn a_report_with_three_recommendations_is_published_and_shown_by_kubectl()
 async fn changing_a_rating_reorders_and_deleting_a_recommendation_removes_it() {
     let f = fixture("reorder", true).await;
     three_talks(&f).await;
-    wait_summary(
-        &f,
-        "kubecon-eu-2019",
-        &[
-            "Grafana Loki: like Prometheus, but for logs",
-            "Canary releases with Argo",
-            "Inside the controllers of the control plane",
-        ],
-    )
-    .await;
+    wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
     f.apply_ok(
         &f.recs,
         recommendation(
@@ -483,11 +472,7 @@ async fn changing_a_rating_reorders_and_deleting_a_recommendation_removes_it() {
 async fn hand_edits_and_deletions_of_the_summary_are_undone() {
     let f = fixture("hand-edits", true).await;
     three_talks(&f).await;
-    let titles = [
-        "Grafana Loki: like Prometheus, but for logs",
-        "Canary releases with Argo",
-        "Inside the controllers of the control plane",
-    ];
+    let titles = THREE_TITLES;
     let published = wait_summary(&f, "kubecon-eu-2019", &titles)
         .await
         .data
@@ -528,16 +513,7 @@ async fn hand_edits_and_deletions_of_the_summary_are_undone() {
 async fn deleting_the_report_garbage_collects_its_summary() {
     let f = fixture("report-gc", true).await;
     three_talks(&f).await;
-    wait_summary(
-        &f,
-        "kubecon-eu-2019",
-        &[
-            "Grafana Loki: like Prometheus, but for logs",
-            "Canary releases with Argo",
-            "Inside the controllers of the control plane",
-        ],
-    )
-    .await;
+    wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
     f.reports
         .delete("kubecon-eu-2019", &DeleteParams::default())
         .await
