@@ -47,10 +47,11 @@ run: cluster ## Local control plane + CRDs + samples/, and the operator in the f
 	@export KUBECONFIG="$$PWD/$(CLUSTER_DIR)/kubeconfig"; \
 	kubectl="$$($(CONTROLPLANE))/kubectl"; \
 	echo "Installing the CRDs and applying samples/ ..."; \
+	"$$kubectl" create namespace tripreport-system >/dev/null 2>&1 || true; \
 	"$$kubectl" apply --server-side --field-manager=make-run -f crds/ >/dev/null; \
 	"$$kubectl" wait --for condition=established --timeout=60s -f crds/ >/dev/null; \
 	"$$kubectl" apply --server-side --field-manager=make-run -f samples/ >/dev/null; \
-	target/debug/tripreport-operator run & operator=$$!; \
+	target/debug/tripreport-operator run --http-addr 127.0.0.1:8080 & operator=$$!; \
 	trap 'kill -TERM $$operator 2>/dev/null; wait $$operator; echo; echo "The operator stopped. The control plane keeps running: stop it with make cluster-down."; exit 0' INT TERM; \
 	if "$$kubectl" wait --for condition=Ready --timeout=120s -n tripreports-samples conferencereport --all >/dev/null; then \
 	  echo; "$$kubectl" get tripreports -n tripreports-samples; echo; \

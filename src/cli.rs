@@ -23,6 +23,27 @@ pub struct RunArgs {
     #[arg(long, env = "TRIPREPORT_NAMESPACE")]
     pub namespace: Option<String>,
 
+    /// The operator's own namespace: where its leader-election Lease and its control ConfigMap
+    /// (`tripreport-operator-control`, the big red button) live.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "tripreport-system")]
+    pub operator_namespace: String,
+
+    /// Where to serve /metrics, /healthz and /readyz.
+    #[arg(long, env = "TRIPREPORT_HTTP_ADDR", default_value = "0.0.0.0:8080")]
+    pub http_addr: std::net::SocketAddr,
+
+    /// Elect a leader through a Lease so that several replicas can run; only the leader writes.
+    #[arg(long, env = "TRIPREPORT_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_election: bool,
+
+    /// This replica's identity in the Lease (in a Pod: its name, from the downward API).
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+
+    /// How long a leader's Lease lasts without renewal: the longest a failover takes.
+    #[arg(long, env = "TRIPREPORT_LEASE_DURATION_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..=300))]
+    pub lease_duration_seconds: u64,
+
     /// Log lines as text for people or as JSON for log pipelines.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "TRIPREPORT_LOG_FORMAT")]
     pub log_format: LogFormat,

@@ -7,6 +7,15 @@ pub enum Error {
     #[error("Kubernetes API: {0}")]
     Kube(#[from] kube::Error),
 
+    #[error("writes are halted: this replica is not the leader, or the operator is paused")]
+    Halted,
+
+    #[error("cannot serve HTTP on {0}: {1}")]
+    Http(std::net::SocketAddr, std::io::Error),
+
+    #[error("leader election: {0}")]
+    Lease(String),
+
     #[error("{kind} has no {field}")]
     MissingField {
         kind: &'static str,
@@ -23,8 +32,8 @@ impl Error {
             Error::Kube(kube::Error::Api(status)) => {
                 matches!(status.code, 400 | 403 | 404 | 405 | 406 | 413 | 415 | 422)
             }
-            Error::Kube(_) => false,
-            Error::MissingField { .. } => true,
+            Error::Kube(_) | Error::Halted | Error::Lease(_) => false,
+            Error::MissingField { .. } | Error::Http(..) => true,
         }
     }
 
@@ -43,6 +52,9 @@ impl Error {
             },
             Error::Kube(_) => "Connection",
             Error::MissingField { .. } => "MissingField",
+            Error::Halted => "Halted",
+            Error::Http(..) => "Http",
+            Error::Lease(_) => "Lease",
         }
     }
 }

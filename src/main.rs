@@ -5,7 +5,10 @@ mod api;
 mod cli;
 mod conditions;
 mod controller;
+mod controls;
 mod error;
+mod http;
+mod metrics;
 mod render;
 mod review;
 mod summary;
@@ -60,7 +63,16 @@ fn run(args: RunArgs) -> ExitCode {
         let client = kube::Client::try_default()
             .await
             .map_err(error::Error::Kube)?;
-        controller::run(client, args.namespace).await
+        let identity = args.identity.unwrap_or_else(default_identity);
+        let settings = controller::Settings {
+            namespace: args.namespace,
+            operator_namespace: args.operator_namespace,
+            http_addr: args.http_addr,
+            leader_election: args.leader_election,
+            identity,
+            lease_duration: std::time::Duration::from_secs(args.lease_duration_seconds),
+        };
+        controller::run(client, settings).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -69,4 +81,10 @@ fn run(args: RunArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Outside a Pod: the host name and process id, unique enough among replicas on one machine.
+fn default_identity() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "tripreport-operator".to_string());
+    format!("{host}-{}", std::process::id())
 }

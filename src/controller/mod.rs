@@ -2,37 +2,71 @@
 //! recommendations, its summary, a recommendation's report) from the API server, not from a
 //! watch cache another stream fills: a cache can lag behind the event that triggered the
 //! reconcile, and a decision made on it could leave a stale summary with nothing to retrigger it.
+//!
+//! Every write first asks the gate (`crate::controls`): only the leader writes, and nobody
+//! writes while the big red button is pressed.
 
 mod recommendation;
 mod report;
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use futures::{StreamExt, future};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::Controller;
+use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Client, Resource};
+use kube_lease_manager::LeaseManagerBuilder;
 use tracing::{info, warn};
 
 use crate::api::{ConferenceReport, TalkRecommendation};
+use crate::controls::{self, Gate};
 use crate::error::{Error, backoff};
+use crate::http::{self, HttpState};
+use crate::metrics::Metrics;
 use crate::summary;
 
 /// The field manager of every write: one, so server-side apply knows what the operator owns.
 pub const FIELD_MANAGER: &str = "tripreport-operator";
+/// The leader-election Lease, in the operator's namespace.
+pub const LEASE_NAME: &str = "tripreport-operator";
+
+/// How the operator runs (from the command line).
+pub struct Settings {
+    pub namespace: Option<String>,
+    pub operator_namespace: String,
+    pub http_addr: SocketAddr,
+    pub leader_election: bool,
+    pub identity: String,
+    pub lease_duration: Duration,
+}
 
 pub struct Context {
     pub client: Client,
     recorder: Recorder,
     failures: Mutex<HashMap<String, u32>>,
+    gate: Arc<Gate>,
+    metrics: Arc<Metrics>,
 }
 
 impl Context {
+    /// Checked right before every write, so the button stops writes mid-reconcile too.
+    fn writable(&self) -> Result<(), Error> {
+        if self.gate.may_write() {
+            Ok(())
+        } else {
+            Err(Error::Halted)
+        }
+    }
+
     async fn publish<K: Resource<DynamicType = ()>>(
         &self,
         object: &K,
@@ -40,6 +74,9 @@ impl Context {
         reason: &str,
         note: String,
     ) {
+        if self.writable().is_err() {
+            return;
+        }
         let event = Event {
             type_,
             reason: reason.to_string(),
@@ -49,8 +86,12 @@ impl Context {
         };
         // An Event that cannot be written must not fail the reconcile: the same fact is in the
         // status conditions, which are the source of truth.
-        if let Err(e) = self.recorder.publish(&event, &object.object_ref(&())).await {
-            warn!(reason, error = %e, "could not publish an Event");
+        match self.recorder.publish(&event, &object.object_ref(&())).await {
+            Ok(()) => self.metrics.wrote("events"),
+            Err(e) => {
+                self.metrics.failed("Event", Error::Kube(e).reason());
+                warn!(reason, "could not publish an Event");
+            }
         }
     }
 
@@ -90,21 +131,142 @@ where
     }
 }
 
-/// Runs both controllers until SIGTERM or Ctrl-C. `namespace` limits them to one namespace.
-pub async fn run(client: Client, namespace: Option<String>) -> Result<(), Error> {
-    let ns = namespace.as_deref();
+/// Waits until `store` holds a full list. kube-runtime's readiness signal wakes only the last
+/// of several concurrent waiters (its controller waits too), so ask again every 100 ms.
+async fn synced<K>(store: &kube::runtime::reflector::Store<K>) -> bool
+where
+    K: kube::runtime::reflector::Lookup + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    loop {
+        match tokio::time::timeout(Duration::from_millis(100), store.wait_until_ready()).await {
+            Ok(result) => return result.is_ok(),
+            Err(_) => continue,
+        }
+    }
+}
+
+/// Measures a reconcile, and skips it while the gate is closed: the gate's reopening triggers
+/// a reconcile of everything, so what is skipped now is not lost.
+async fn timed(
+    ctx: &Context,
+    kind: &'static str,
+    reconcile: impl Future<Output = Result<Action, Error>>,
+) -> Result<Action, Error> {
+    if !ctx.gate.may_write() {
+        ctx.metrics.reconciled(kind, "skipped", Duration::ZERO);
+        return Ok(Action::await_change());
+    }
+    let start = Instant::now();
+    let result = reconcile.await;
+    let label = match &result {
+        Ok(_) => "success",
+        Err(Error::Halted) => "skipped",
+        Err(e) => {
+            ctx.metrics.failed(kind, e.reason());
+            "error"
+        }
+    };
+    ctx.metrics.reconciled(kind, label, start.elapsed());
+    result
+}
+
+async fn reconcile_report(
+    report: Arc<ConferenceReport>,
+    ctx: Arc<Context>,
+) -> Result<Action, Error> {
+    timed(
+        &ctx,
+        "ConferenceReport",
+        report::reconcile(report.clone(), ctx.clone()),
+    )
+    .await
+}
+
+async fn reconcile_recommendation(
+    rec: Arc<TalkRecommendation>,
+    ctx: Arc<Context>,
+) -> Result<Action, Error> {
+    timed(
+        &ctx,
+        "TalkRecommendation",
+        recommendation::reconcile(rec.clone(), ctx.clone()),
+    )
+    .await
+}
+
+/// Runs the operator until SIGTERM or Ctrl-C: on either, in-flight reconciles finish, the Lease
+/// is released so another replica takes over at once, and the process exits.
+pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
+    let ns = settings.namespace.as_deref();
+    let metrics = Arc::new(Metrics::default());
+    let gate = Arc::new(Gate::new(metrics.clone()));
+    let ready = Arc::new(AtomicBool::new(false));
+    let server = http::bind(
+        settings.http_addr,
+        HttpState {
+            metrics: metrics.clone(),
+            ready: ready.clone(),
+        },
+    )
+    .await
+    .map_err(|e| Error::Http(settings.http_addr, e))?;
+    tokio::spawn(async move {
+        if let Err(e) = server.await {
+            warn!(error = %e, "the HTTP server stopped");
+        }
+    });
+    tokio::spawn(controls::follow_pause_button(
+        client.clone(),
+        settings.operator_namespace.clone(),
+        gate.clone(),
+    ));
+
+    let (leadership, lease_task) = if settings.leader_election {
+        let seconds = settings.lease_duration.as_secs().max(2);
+        let manager = LeaseManagerBuilder::new(client.clone(), LEASE_NAME)
+            .with_namespace(&settings.operator_namespace)
+            .with_identity(&settings.identity)
+            .with_duration(seconds)
+            // Renew a third of the way before expiry, as client-go's defaults do.
+            .with_grace((seconds / 3).max(1))
+            .with_field_manager(FIELD_MANAGER)
+            .build()
+            .await
+            .map_err(|e| Error::Lease(e.to_string()))?;
+        let (mut receiver, task) = manager.watch().await;
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let gate = gate.clone();
+        let follower = tokio::spawn(async move {
+            loop {
+                gate.set_leader(*receiver.borrow_and_update());
+                tokio::select! {
+                    changed = receiver.changed() => if changed.is_err() { break },
+                    _ = &mut stopped => break,
+                }
+            }
+            gate.set_leader(false);
+            // Dropping the receiver tells the lease manager to release the Lease.
+        });
+        (Some((stop, follower)), Some(task))
+    } else {
+        gate.set_leader(true);
+        (None, None)
+    };
+
     let reports: Api<ConferenceReport> = api(&client, ns);
     let recommendations: Api<TalkRecommendation> = api(&client, ns);
     let config_maps: Api<ConfigMap> = api(&client, ns);
-
     let reporter = Reporter {
         controller: FIELD_MANAGER.to_string(),
-        instance: std::env::var("POD_NAME").ok(),
+        instance: Some(settings.identity.clone()),
     };
     let context = Arc::new(Context {
         recorder: Recorder::new(client.clone(), reporter),
         client,
         failures: Mutex::default(),
+        gate: gate.clone(),
+        metrics: metrics.clone(),
     });
 
     let report_controller =
@@ -124,44 +286,71 @@ pub async fn run(client: Client, namespace: Option<String>) -> Result<(), Error>
                     Some(ObjectRef::new(&rec.spec.report_ref.name).within(&namespace))
                 },
             )
-            .shutdown_on_signal()
-            .run(report::reconcile, report::error_policy, context.clone())
-            .for_each(|_| future::ready(()));
-
+            .reconcile_all_on(gate.reopened());
     let rec_controller =
-        Controller::new(recommendations, watcher::Config::default().any_semantic());
+        Controller::new(recommendations, watcher::Config::default().any_semantic())
+            .reconcile_all_on(gate.reopened());
+    let report_store = report_controller.store();
     // A report's arrival, change or deletion concerns the recommendations that reference it.
     let recs_by_report = rec_controller.store();
-    let rec_controller = rec_controller
-        .watches(
-            reports,
-            watcher::Config::default().any_semantic(),
-            move |report| {
-                let namespace = report.meta().namespace.clone();
-                let name = report.meta().name.clone().unwrap_or_default();
-                recs_by_report
-                    .state()
-                    .into_iter()
-                    .filter(|rec| {
-                        rec.meta().namespace == namespace && rec.spec.report_ref.name == name
-                    })
-                    .map(|rec| ObjectRef::from_obj(&*rec))
-                    .collect::<Vec<_>>()
-            },
-        )
-        .shutdown_on_signal()
-        .run(
-            recommendation::reconcile,
-            recommendation::error_policy,
-            context,
-        )
-        .for_each(|_| future::ready(()));
-
-    info!(
-        namespace = ns.unwrap_or("<all>"),
-        "tripreport-operator started"
+    let rec_store = rec_controller.store();
+    let rec_controller = rec_controller.watches(
+        reports,
+        watcher::Config::default().any_semantic(),
+        move |report| {
+            let namespace = report.meta().namespace.clone();
+            let name = report.meta().name.clone().unwrap_or_default();
+            recs_by_report
+                .state()
+                .into_iter()
+                .filter(|rec| rec.meta().namespace == namespace && rec.spec.report_ref.name == name)
+                .map(|rec| ObjectRef::from_obj(&*rec))
+                .collect::<Vec<_>>()
+        },
     );
-    future::join(report_controller, rec_controller).await;
+
+    tokio::spawn(async move {
+        // Ready once both caches hold a full list: a follower is then ready to lead at once.
+        let synced = synced(&report_store).await && synced(&rec_store).await;
+        ready.store(synced, Ordering::Release);
+        if synced {
+            info!("caches synced; ready");
+        }
+        loop {
+            metrics.set_objects("ConferenceReport", report_store.len());
+            metrics.set_objects("TalkRecommendation", rec_store.len());
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    });
+
+    info!(namespace = ns.unwrap_or("<all>"), identity = %settings.identity, "tripreport-operator started");
+    future::join(
+        report_controller
+            .shutdown_on_signal()
+            .run(reconcile_report, report::error_policy, context.clone())
+            .for_each(|_| future::ready(())),
+        rec_controller
+            .shutdown_on_signal()
+            .run(
+                reconcile_recommendation,
+                recommendation::error_policy,
+                context,
+            )
+            .for_each(|_| future::ready(())),
+    )
+    .await;
+
+    if let (Some((stop, follower)), Some(task)) = (leadership, lease_task) {
+        let _ = stop.send(());
+        let _ = follower.await;
+        match task.await {
+            Ok(Ok(_)) => info!("leader Lease released"),
+            Ok(Err(e)) => {
+                warn!(error = %e, "could not release the leader Lease; it expires by itself")
+            }
+            Err(e) => warn!(error = %e, "the lease task failed"),
+        }
+    }
     info!("tripreport-operator stopped");
     Ok(())
 }
@@ -187,23 +376,33 @@ where
         "kind": K::kind(&()),
         "status": status,
     });
+    ctx.writable()?;
     api.patch_status(
         &name,
         &PatchParams::apply(FIELD_MANAGER).force(),
         &Patch::Apply(&patch),
     )
     .await?;
+    ctx.metrics.wrote(status_resource::<K>());
     info!(ready, "status written");
     Ok(())
 }
 
+/// The metric label for a kind's status subresource.
+fn status_resource<K: Resource<DynamicType = ()>>() -> &'static str {
+    if K::kind(&()) == "ConferenceReport" {
+        "conferencereports/status"
+    } else {
+        "talkrecommendations/status"
+    }
+}
+
 /// Shared by both controllers' error policies: back off per object, for transient errors only.
-fn retry_after<K: Resource>(
-    kind: &str,
-    object: &K,
-    error: &Error,
-    context: &Context,
-) -> kube::runtime::controller::Action {
+fn retry_after<K: Resource>(kind: &str, object: &K, error: &Error, context: &Context) -> Action {
+    if matches!(error, Error::Halted) {
+        // Not a failure: the gate's reopening reconciles everything again.
+        return Action::await_change();
+    }
     let key = key(kind, object);
     let failures = context.record_failure(&key);
     let delay = backoff(failures);
@@ -216,5 +415,5 @@ fn retry_after<K: Resource>(
         retry_in = ?delay,
         "reconcile failed"
     );
-    kube::runtime::controller::Action::requeue(delay)
+    Action::requeue(delay)
 }

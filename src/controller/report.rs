@@ -260,6 +260,7 @@ async fn publish_and_describe(
             &Patch::Apply(&desired),
         )
         .await?;
+        ctx.metrics.wrote("configmaps");
         let what = match &existing {
             None => "published",
             Some(cm)

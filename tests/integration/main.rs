@@ -3,6 +3,7 @@
 //! test takes a namespace of its own.
 
 mod control_plane;
+mod controls;
 mod operator;
 mod samples;
 mod support;

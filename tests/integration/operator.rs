@@ -168,13 +168,13 @@ pub fn recommendation(name: &str, report: &str, title: &str, rating: i64) -> Val
 }
 
 /// The titles of `three_talks`, in the order the summary lists them: rating, then title.
-const THREE_TITLES: [&str; 3] = [
+pub const THREE_TITLES: [&str; 3] = [
     "Grafana Loki: like Prometheus, but for logs",
     "Canary releases with Argo",
     "Inside the controllers of the control plane",
 ];
 
-async fn three_talks(f: &Fixture) {
+pub async fn three_talks(f: &Fixture) {
     f.apply_ok(&f.reports, report("kubecon-eu-2019")).await;
     f.apply_ok(
         &f.recs,
@@ -204,7 +204,7 @@ async fn three_talks(f: &Fixture) {
 }
 
 /// The summary's data once it lists exactly `titles` in this order.
-async fn wait_summary(f: &Fixture, report: &str, titles: &[&str]) -> ConfigMap {
+pub async fn wait_summary(f: &Fixture, report: &str, titles: &[&str]) -> ConfigMap {
     let cm_name = format!("{report}-summary");
     eventually(
         &format!("{cm_name} to list {titles:?}"),

@@ -43,27 +43,47 @@ where
 }
 
 /// The operator binary, running against the shared control plane and watching one namespace,
-/// as `tripreport-operator run --namespace <ns>` would in a cluster. It is killed when dropped,
-/// and dies with the test's thread if the test process dies.
+/// as `tripreport-operator run --namespace <ns>` would in a cluster, with its Lease and control
+/// ConfigMap in that namespace too. It is killed when dropped, and dies with the test's thread if
+/// the test process dies.
 pub struct Operator {
-    child: std::process::Child,
+    child: Option<std::process::Child>,
     pub log: std::path::PathBuf,
+    /// Where its /metrics, /healthz and /readyz are served.
+    pub http: std::net::SocketAddr,
 }
+
+/// A lease short enough for failover tests to be quick.
+pub const LEASE_SECONDS: u64 = 4;
 
 impl Operator {
     pub fn start(cp: &testenv::ControlPlane, namespace: &str) -> Self {
-        Self::start_with_kubeconfig(&cp.kubeconfig_path(), namespace)
+        Self::start_as(&cp.kubeconfig_path(), namespace, "operator")
     }
 
-    pub fn start_with_kubeconfig(kubeconfig: &std::path::Path, namespace: &str) -> Self {
+    /// Starts a replica named `identity` (also its log file's name) with the given credentials.
+    pub fn start_as(kubeconfig: &std::path::Path, namespace: &str, identity: &str) -> Self {
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("operator-logs");
         std::fs::create_dir_all(&dir).expect("create the operator log directory");
-        let log = dir.join(format!("{namespace}.log"));
+        let log = dir.join(format!("{namespace}-{identity}.log"));
         let out = std::fs::File::create(&log).expect("create the operator log");
         let err = out.try_clone().expect("clone the log handle");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let http = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tripreport-operator"));
         command
-            .args(["run", "--namespace", namespace])
+            .args([
+                "run",
+                "--namespace",
+                namespace,
+                "--operator-namespace",
+                namespace,
+            ])
+            .args(["--identity", identity, "--http-addr", &http.to_string()])
+            .args(["--lease-duration-seconds", &LEASE_SECONDS.to_string()])
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "info,tripreport_operator=debug")
             .stdin(std::process::Stdio::null())
@@ -71,18 +91,93 @@ impl Operator {
             .stderr(err);
         testenv::die_with_this_thread(&mut command);
         let child = command.spawn().expect("start tripreport-operator");
-        Operator { child, log }
+        Operator {
+            child: Some(child),
+            log,
+            http,
+        }
     }
 
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// Sends `signal` and, for SIGTERM, waits (bounded) for the process to exit.
+    pub fn signal(&mut self, signal: libc::c_int) -> Option<std::process::ExitStatus> {
+        let child = self.child.as_mut()?;
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// GET `path` on the operator's HTTP port: (status code, body).
+    pub async fn get(&self, path: &str) -> Result<(u16, String), String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.http)
+            .await
+            .map_err(|e| e.to_string())?;
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .await
+            .map_err(|e| e.to_string())?;
+        let code = response
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| format!("not an HTTP response: {response:?}"))?;
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        Ok((code, body))
+    }
+
+    /// The value of one sample in /metrics, e.g. `tripreport_leader` or
+    /// `tripreport_writes_total{resource="configmaps"}`; 0 when absent.
+    pub async fn metric(&self, sample: &str) -> f64 {
+        let (_, body) = self.get("/metrics").await.unwrap_or_default();
+        body.lines()
+            .find_map(|line| {
+                line.strip_prefix(sample)?
+                    .strip_prefix(' ')?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0.0)
+    }
+
+    /// All writes so far, of every resource.
+    pub async fn writes(&self) -> f64 {
+        let (_, body) = self.get("/metrics").await.unwrap_or_default();
+        body.lines()
+            .filter(|line| line.starts_with("tripreport_writes_total{"))
+            .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+            .sum()
+    }
 }
 
 impl Drop for Operator {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

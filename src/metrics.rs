@@ -1,0 +1,185 @@
+//! Prometheus metrics. Labels come from small fixed sets (kind, result, reason, resource):
+//! never object names or error text, so the series count stays bounded.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindResult {
+    pub kind: &'static str,
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindReason {
+    pub kind: &'static str,
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Kind {
+    pub kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Resource {
+    pub resource: &'static str,
+}
+
+pub struct Metrics {
+    pub registry: Registry,
+    reconciles: Family<KindResult, Counter>,
+    errors: Family<KindReason, Counter>,
+    duration: Family<Kind, Histogram>,
+    objects: Family<Kind, Gauge>,
+    writes: Family<Resource, Counter>,
+    leader: Gauge,
+    paused: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("tripreport");
+        let reconciles = Family::<KindResult, Counter>::default();
+        let errors = Family::<KindReason, Counter>::default();
+        let duration = Family::<Kind, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 2.0, 14))
+        });
+        let objects = Family::<Kind, Gauge>::default();
+        let writes = Family::<Resource, Counter>::default();
+        let leader = Gauge::default();
+        let paused = Gauge::default();
+        registry.register(
+            "reconciles",
+            "Reconciles by kind and result (success, error, skipped: not the leader, paused or suspended)",
+            reconciles.clone(),
+        );
+        registry.register(
+            "reconcile_errors",
+            "Failed reconciles by kind and reason",
+            errors.clone(),
+        );
+        registry.register(
+            "reconcile_duration_seconds",
+            "Time spent in one reconcile",
+            duration.clone(),
+        );
+        registry.register(
+            "objects",
+            "Objects in the operator's caches, by kind",
+            objects.clone(),
+        );
+        registry.register(
+            "writes",
+            "Writes the operator made to the API server, by resource",
+            writes.clone(),
+        );
+        registry.register(
+            "leader",
+            "1 while this replica holds the leader Lease",
+            leader.clone(),
+        );
+        registry.register(
+            "paused",
+            "1 while the control ConfigMap says paused: \"true\" (no writes at all)",
+            paused.clone(),
+        );
+        Self {
+            registry,
+            reconciles,
+            errors,
+            duration,
+            objects,
+            writes,
+            leader,
+            paused,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn reconciled(&self, kind: &'static str, result: &'static str, took: Duration) {
+        self.reconciles
+            .get_or_create(&KindResult { kind, result })
+            .inc();
+        self.duration
+            .get_or_create(&Kind { kind })
+            .observe(took.as_secs_f64());
+    }
+
+    pub fn failed(&self, kind: &'static str, reason: &'static str) {
+        self.errors
+            .get_or_create(&KindReason { kind, reason })
+            .inc();
+    }
+
+    pub fn wrote(&self, resource: &'static str) {
+        self.writes.get_or_create(&Resource { resource }).inc();
+    }
+
+    pub fn set_objects(&self, kind: &'static str, count: usize) {
+        self.objects
+            .get_or_create(&Kind { kind })
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    pub fn set_leader(&self, leader: bool) {
+        self.leader.set(i64::from(leader));
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.set(i64::from(paused));
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_exposed_with_fixed_labels() {
+        let metrics = Metrics::default();
+        metrics.reconciled("ConferenceReport", "success", Duration::from_millis(3));
+        metrics.failed("ConferenceReport", "Forbidden");
+        metrics.wrote("configmaps");
+        metrics.set_leader(true);
+        let text = metrics.encode().expect("encode");
+        assert!(
+            text.contains(
+                r#"tripreport_reconciles_total{kind="ConferenceReport",result="success"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"tripreport_reconcile_errors_total{kind="ConferenceReport",reason="Forbidden"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"tripreport_writes_total{resource="configmaps"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains("tripreport_leader 1"), "{text}");
+        assert!(text.contains("tripreport_paused 0"), "{text}");
+        assert!(
+            text.contains(
+                r#"tripreport_reconcile_duration_seconds_count{kind="ConferenceReport"} 1"#
+            ),
+            "{text}"
+        );
+    }
+}
