@@ -23,7 +23,7 @@ pub struct Gate {
     leader: AtomicBool,
     paused: AtomicBool,
     reopened: watch::Sender<u64>,
-    metrics: Arc<Metrics>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl Gate {
@@ -166,5 +166,81 @@ mod tests {
         assert!(!is_paused(&cm("false")));
         assert!(!is_paused(&cm("yes")));
         assert!(!is_paused(&ConfigMap::default()));
+    }
+}
+
+/// The leader-election task: holds, renews and, when told to stop, releases the Lease.
+pub struct Leadership {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Leadership {
+    /// Competes for the Lease `name` in `namespace` as `identity`, and keeps the gate told.
+    /// Failing to reach the Lease (no permission yet, API server away) is retried with backoff:
+    /// the replica keeps serving its health endpoints and stays a follower meanwhile.
+    pub fn start(
+        client: Client,
+        namespace: String,
+        name: &'static str,
+        identity: String,
+        seconds: u64,
+        gate: Arc<Gate>,
+    ) -> Self {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let mut failures = 0u32;
+            let manager = loop {
+                let built = kube_lease_manager::LeaseManagerBuilder::new(client.clone(), name)
+                    .with_namespace(&namespace)
+                    .with_identity(&identity)
+                    .with_duration(seconds)
+                    // Renew a third of the way before expiry, as client-go's defaults do.
+                    .with_grace((seconds / 3).max(1))
+                    .with_field_manager(crate::controller::FIELD_MANAGER)
+                    .build();
+                tokio::select! {
+                    result = built => match result {
+                        Ok(manager) => break manager,
+                        Err(e) => {
+                            let delay = crate::error::backoff(failures);
+                            failures = failures.saturating_add(1);
+                            gate.metrics.failed("Lease", "LeaseUnavailable");
+                            warn!(namespace, lease = name, error = %e, retry_in = ?delay, "cannot use the leader Lease");
+                            tokio::select! {
+                                _ = tokio::time::sleep(delay) => continue,
+                                _ = &mut stopped => return,
+                            }
+                        }
+                    },
+                    _ = &mut stopped => return,
+                }
+            };
+            let (mut receiver, manager_task) = manager.watch().await;
+            loop {
+                gate.set_leader(*receiver.borrow_and_update());
+                tokio::select! {
+                    changed = receiver.changed() => if changed.is_err() { break },
+                    _ = &mut stopped => break,
+                }
+            }
+            gate.set_leader(false);
+            // Dropping the receiver tells the lease manager to release the Lease.
+            drop(receiver);
+            match manager_task.await {
+                Ok(Ok(_)) => info!(lease = name, "leader Lease released"),
+                Ok(Err(e)) => {
+                    warn!(error = %e, "could not release the leader Lease; it expires by itself")
+                }
+                Err(e) => warn!(error = %e, "the leader-election task failed"),
+            }
+        });
+        Self { stop, task }
+    }
+
+    /// Stops competing and releases the Lease if this replica holds it.
+    pub async fn release(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
     }
 }

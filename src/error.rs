@@ -13,9 +13,6 @@ pub enum Error {
     #[error("cannot serve HTTP on {0}: {1}")]
     Http(std::net::SocketAddr, std::io::Error),
 
-    #[error("leader election: {0}")]
-    Lease(String),
-
     #[error("{kind} has no {field}")]
     MissingField {
         kind: &'static str,
@@ -32,7 +29,7 @@ impl Error {
             Error::Kube(kube::Error::Api(status)) => {
                 matches!(status.code, 400 | 403 | 404 | 405 | 406 | 413 | 415 | 422)
             }
-            Error::Kube(_) | Error::Halted | Error::Lease(_) => false,
+            Error::Kube(_) | Error::Halted => false,
             Error::MissingField { .. } | Error::Http(..) => true,
         }
     }
@@ -54,7 +51,6 @@ impl Error {
             Error::MissingField { .. } => "MissingField",
             Error::Halted => "Halted",
             Error::Http(..) => "Http",
-            Error::Lease(_) => "Lease",
         }
     }
 }

@@ -24,7 +24,6 @@ use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Client, Resource};
-use kube_lease_manager::LeaseManagerBuilder;
 use tracing::{info, warn};
 
 use crate::api::{ConferenceReport, TalkRecommendation};
@@ -222,36 +221,18 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         gate.clone(),
     ));
 
-    let (leadership, lease_task) = if settings.leader_election {
-        let seconds = settings.lease_duration.as_secs().max(2);
-        let manager = LeaseManagerBuilder::new(client.clone(), LEASE_NAME)
-            .with_namespace(&settings.operator_namespace)
-            .with_identity(&settings.identity)
-            .with_duration(seconds)
-            // Renew a third of the way before expiry, as client-go's defaults do.
-            .with_grace((seconds / 3).max(1))
-            .with_field_manager(FIELD_MANAGER)
-            .build()
-            .await
-            .map_err(|e| Error::Lease(e.to_string()))?;
-        let (mut receiver, task) = manager.watch().await;
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        let gate = gate.clone();
-        let follower = tokio::spawn(async move {
-            loop {
-                gate.set_leader(*receiver.borrow_and_update());
-                tokio::select! {
-                    changed = receiver.changed() => if changed.is_err() { break },
-                    _ = &mut stopped => break,
-                }
-            }
-            gate.set_leader(false);
-            // Dropping the receiver tells the lease manager to release the Lease.
-        });
-        (Some((stop, follower)), Some(task))
+    let leadership = if settings.leader_election {
+        Some(controls::Leadership::start(
+            client.clone(),
+            settings.operator_namespace.clone(),
+            LEASE_NAME,
+            settings.identity.clone(),
+            settings.lease_duration.as_secs().max(2),
+            gate.clone(),
+        ))
     } else {
         gate.set_leader(true);
-        (None, None)
+        None
     };
 
     let reports: Api<ConferenceReport> = api(&client, ns);
@@ -340,16 +321,8 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
     )
     .await;
 
-    if let (Some((stop, follower)), Some(task)) = (leadership, lease_task) {
-        let _ = stop.send(());
-        let _ = follower.await;
-        match task.await {
-            Ok(Ok(_)) => info!("leader Lease released"),
-            Ok(Err(e)) => {
-                warn!(error = %e, "could not release the leader Lease; it expires by itself")
-            }
-            Err(e) => warn!(error = %e, "the lease task failed"),
-        }
+    if let Some(leadership) = leadership {
+        leadership.release().await;
     }
     info!("tripreport-operator stopped");
     Ok(())

@@ -49,8 +49,13 @@ pub async fn reconcile(report: Arc<ConferenceReport>, ctx: Arc<Context>) -> Resu
         Ok(plan) => plan,
         Err(error) => {
             // The status still counts the recommendations; if even they cannot be read, retry.
+            if matches!(error, Error::Halted) {
+                return Err(error);
+            }
             let recommendations = recommendations_of(&ctx, &namespace, &name).await?;
             if error.is_permanent() {
+                // Never hidden: a condition and an Event (see write_status), and a metric.
+                ctx.metrics.failed(KIND, error.reason());
                 (
                     failed_status(&report, recommendations, &error),
                     Action::await_change(),
@@ -254,6 +259,7 @@ async fn publish_and_describe(
         .as_ref()
         .is_some_and(|cm| summary::up_to_date(cm, &desired))
     {
+        ctx.writable()?;
         api.patch(
             &cm_name,
             &PatchParams::apply(FIELD_MANAGER).force(),

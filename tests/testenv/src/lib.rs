@@ -457,6 +457,29 @@ impl ControlPlane {
         namespace: &str,
         name: &str,
     ) -> Result<Client, Error> {
+        let kubeconfig = self.service_account_kubeconfig(namespace, name).await?;
+        self.client_from(kubeconfig).await
+    }
+
+    /// Writes a kubeconfig file for the ServiceAccount `namespace/name` (see
+    /// [`Self::service_account_client`]), for a process such as the operator to run as it.
+    pub async fn write_service_account_kubeconfig(
+        &self,
+        namespace: &str,
+        name: &str,
+        path: &Path,
+    ) -> Result<(), Error> {
+        let kubeconfig = self.service_account_kubeconfig(namespace, name).await?;
+        let text =
+            serde_json::to_string_pretty(&kubeconfig).map_err(|e| Error::Other(e.to_string()))?;
+        std::fs::write(path, text).map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    }
+
+    async fn service_account_kubeconfig(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Kubeconfig, Error> {
         let admin = self.admin_client().await?;
         let accounts: Api<ServiceAccount> = Api::namespaced(admin, namespace);
         if accounts.get_opt(name).await?.is_none() {
@@ -469,7 +492,7 @@ impl ControlPlane {
             };
             match accounts.create(&PostParams::default(), &account).await {
                 Ok(_) => {}
-                // Created meanwhile by the ServiceAccount controller's peer or another test.
+                // Created meanwhile by another test.
                 Err(kube::Error::Api(status)) if status.code == 409 => {}
                 Err(e) => return Err(e.into()),
             }
@@ -496,10 +519,7 @@ impl ControlPlane {
             token: Some(token.into()),
             ..Default::default()
         };
-        self.client_from(
-            self.kubeconfig(&format!("system:serviceaccount:{namespace}:{name}"), auth),
-        )
-        .await
+        Ok(self.kubeconfig(&format!("system:serviceaccount:{namespace}:{name}"), auth))
     }
 
     /// Creates a namespace of its own for one test, named `<prefix>-<n>`.
