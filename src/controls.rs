@@ -128,47 +128,6 @@ fn is_paused(cm: &ConfigMap) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use futures::FutureExt;
-
-    #[test]
-    fn the_gate_opens_only_for_an_unpaused_leader_and_says_when_it_reopens() {
-        let gate = Gate::new(Arc::new(Metrics::default()));
-        let mut reopened = Box::pin(gate.reopened());
-        assert!(!gate.may_write(), "closed until the button has been read");
-        gate.set_leader(true);
-        assert!(!gate.may_write());
-        gate.set_paused(false);
-        assert!(gate.may_write());
-        assert_eq!(reopened.next().now_or_never(), Some(Some(())));
-        gate.set_paused(true);
-        assert!(!gate.may_write());
-        assert_eq!(
-            reopened.next().now_or_never(),
-            None,
-            "closing is not a reopening"
-        );
-        gate.set_paused(false);
-        assert_eq!(reopened.next().now_or_never(), Some(Some(())));
-        gate.set_leader(false);
-        assert!(!gate.may_write());
-    }
-
-    #[test]
-    fn only_true_pauses() {
-        let cm = |value: &str| ConfigMap {
-            data: Some([("paused".to_string(), value.to_string())].into()),
-            ..Default::default()
-        };
-        assert!(is_paused(&cm("true")));
-        assert!(!is_paused(&cm("false")));
-        assert!(!is_paused(&cm("yes")));
-        assert!(!is_paused(&ConfigMap::default()));
-    }
-}
-
 /// The leader-election task: holds, renews and, when told to stop, releases the Lease.
 pub struct Leadership {
     stop: tokio::sync::oneshot::Sender<()>,
@@ -242,5 +201,46 @@ impl Leadership {
     pub async fn release(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::FutureExt;
+
+    #[test]
+    fn the_gate_opens_only_for_an_unpaused_leader_and_says_when_it_reopens() {
+        let gate = Gate::new(Arc::new(Metrics::default()));
+        let mut reopened = Box::pin(gate.reopened());
+        assert!(!gate.may_write(), "closed until the button has been read");
+        gate.set_leader(true);
+        assert!(!gate.may_write());
+        gate.set_paused(false);
+        assert!(gate.may_write());
+        assert_eq!(reopened.next().now_or_never(), Some(Some(())));
+        gate.set_paused(true);
+        assert!(!gate.may_write());
+        assert_eq!(
+            reopened.next().now_or_never(),
+            None,
+            "closing is not a reopening"
+        );
+        gate.set_paused(false);
+        assert_eq!(reopened.next().now_or_never(), Some(Some(())));
+        gate.set_leader(false);
+        assert!(!gate.may_write());
+    }
+
+    #[test]
+    fn only_true_pauses() {
+        let cm = |value: &str| ConfigMap {
+            data: Some([("paused".to_string(), value.to_string())].into()),
+            ..Default::default()
+        };
+        assert!(is_paused(&cm("true")));
+        assert!(!is_paused(&cm("false")));
+        assert!(!is_paused(&cm("yes")));
+        assert!(!is_paused(&ConfigMap::default()));
     }
 }
