@@ -381,7 +381,7 @@ fn retry_after<K: Resource>(kind: &str, object: &K, error: &Error, context: &Con
     let delay = backoff(failures);
     warn!(
         namespace = object.meta().namespace.as_deref().unwrap_or_default(),
-        name = object.meta().name.as_deref().unwrap_or_default(),
+        object = object.meta().name.as_deref().unwrap_or_default(),
         kind,
         reason = error.reason(),
         error = %error,

@@ -17,7 +17,7 @@ use crate::validation::{describe, validate_recommendation};
 
 const KIND: &str = "TalkRecommendation";
 
-#[instrument(skip_all, fields(namespace = rec.namespace().unwrap_or_default(), name = rec.name_any()))]
+#[instrument(skip_all, fields(namespace = rec.namespace().unwrap_or_default(), object = rec.name_any()))]
 pub async fn reconcile(rec: Arc<TalkRecommendation>, ctx: Arc<Context>) -> Result<Action, Error> {
     if rec.meta().deletion_timestamp.is_some() {
         return Ok(Action::await_change());

@@ -29,7 +29,7 @@ const RESYNC: Duration = Duration::from_secs(3600);
 
 const KIND: &str = "ConferenceReport";
 
-#[instrument(skip_all, fields(namespace = report.namespace().unwrap_or_default(), name = report.name_any()))]
+#[instrument(skip_all, fields(namespace = report.namespace().unwrap_or_default(), object = report.name_any()))]
 pub async fn reconcile(report: Arc<ConferenceReport>, ctx: Arc<Context>) -> Result<Action, Error> {
     if report.meta().deletion_timestamp.is_some() {
         // The summary goes with the report through garbage collection.

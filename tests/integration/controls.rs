@@ -308,3 +308,41 @@ async fn sigterm_makes_the_leader_release_the_lease_and_exit() {
     .await;
     println!("replica-b led {:?} after starting", started.elapsed());
 }
+
+/// `--log-format json`: one JSON object per line, each line about an object naming it.
+#[tokio::test]
+async fn json_logs_name_the_object_on_every_line_about_it() {
+    let f = fixture("json-logs", false).await;
+    let operator = Operator::start_with_env(
+        &f.env.cp.kubeconfig_path(),
+        &f.env.namespace,
+        "operator",
+        &[("TRIPREPORT_LOG_FORMAT", "json")],
+    );
+    f.apply_ok(&f.reports, report("kubecon-eu-2019")).await;
+    f.wait_condition(&f.reports, "kubecon-eu-2019", "Ready", "True", None)
+        .await;
+    let logs = operator.logs();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let about_report: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| {
+            l["message"] == "status written"
+                || l["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("summary "))
+        })
+        .filter(|l| l["span"]["object"] == "kubecon-eu-2019")
+        .collect();
+    assert!(about_report.len() >= 2, "{logs}");
+    for line in about_report {
+        assert_eq!(
+            line["span"]["namespace"],
+            f.env.namespace.as_str(),
+            "{line}"
+        );
+    }
+}

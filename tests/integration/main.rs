@@ -4,6 +4,8 @@
 
 mod control_plane;
 mod controls;
+mod deploy;
 mod operator;
+mod rbac;
 mod samples;
 mod support;

@@ -63,6 +63,16 @@ impl Operator {
 
     /// Starts a replica named `identity` (also its log file's name) with the given credentials.
     pub fn start_as(kubeconfig: &std::path::Path, namespace: &str, identity: &str) -> Self {
+        Self::start_with_env(kubeconfig, namespace, identity, &[])
+    }
+
+    /// As [`Self::start_as`], with extra environment variables (the flags' `env` names).
+    pub fn start_with_env(
+        kubeconfig: &std::path::Path,
+        namespace: &str,
+        identity: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("operator-logs");
         std::fs::create_dir_all(&dir).expect("create the operator log directory");
         let log = dir.join(format!("{namespace}-{identity}.log"));
@@ -86,6 +96,7 @@ impl Operator {
             .args(["--lease-duration-seconds", &LEASE_SECONDS.to_string()])
             .env("KUBECONFIG", kubeconfig)
             .env("RUST_LOG", "info,tripreport_operator=debug")
+            .envs(env.iter().copied())
             .stdin(std::process::Stdio::null())
             .stdout(out)
             .stderr(err);

@@ -1,0 +1,271 @@
+//! Least privilege, proven: the operator runs under a ServiceAccount granted exactly the rules
+//! in deploy/rbac.yaml, and a missing rule shows up as a condition, an Event and a metric.
+
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Event;
+use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use kube::Api;
+use kube::api::{ListParams, ObjectMeta, PostParams};
+
+use crate::operator::{
+    Fixture, THREE_TITLES, condition, fixture, recommendation, three_talks, wait_summary,
+};
+use crate::support::{Operator, eventually};
+
+/// The rules of deploy/rbac.yaml: the ClusterRole's (reports, recommendations, ConfigMaps,
+/// Events) and the Role's (the Lease in the operator's namespace).
+fn deploy_rules() -> (Vec<PolicyRule>, Vec<PolicyRule>) {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rbac.yaml"))
+        .expect("read deploy/rbac.yaml");
+    let (mut cluster, mut namespaced) = (Vec::new(), Vec::new());
+    for document in serde_yaml_ng::Deserializer::from_str(&text) {
+        let value: serde_json::Value = serde::Deserialize::deserialize(document).expect("YAML");
+        match value["kind"].as_str() {
+            Some("ClusterRole") => {
+                let role: ClusterRole = serde_json::from_value(value).expect("a ClusterRole");
+                cluster.extend(role.rules.unwrap_or_default());
+            }
+            Some("Role") => {
+                let role: Role = serde_json::from_value(value).expect("a Role");
+                namespaced.extend(role.rules.unwrap_or_default());
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        !cluster.is_empty() && !namespaced.is_empty(),
+        "deploy/rbac.yaml has a ClusterRole and a Role"
+    );
+    (cluster, namespaced)
+}
+
+/// Grants `rules` to the ServiceAccount `operator` in the test namespace. The operator runs with
+/// `--namespace` there, so a Role holds the same rules the ClusterRole grants cluster-wide.
+async fn grant(f: &Fixture, name: &str, rules: Vec<PolicyRule>) {
+    let roles: Api<Role> = Api::namespaced(f.env.client.clone(), &f.env.namespace);
+    let bindings: Api<RoleBinding> = Api::namespaced(f.env.client.clone(), &f.env.namespace);
+    let meta = ObjectMeta {
+        name: Some(name.to_string()),
+        ..Default::default()
+    };
+    roles
+        .create(
+            &PostParams::default(),
+            &Role {
+                metadata: meta.clone(),
+                rules: Some(rules),
+            },
+        )
+        .await
+        .expect("create the Role");
+    bindings
+        .create(
+            &PostParams::default(),
+            &RoleBinding {
+                metadata: meta,
+                role_ref: RoleRef {
+                    api_group: "rbac.authorization.k8s.io".into(),
+                    kind: "Role".into(),
+                    name: name.to_string(),
+                },
+                subjects: Some(vec![Subject {
+                    kind: "ServiceAccount".into(),
+                    name: "operator".into(),
+                    namespace: Some(f.env.namespace.clone()),
+                    api_group: None,
+                }]),
+            },
+        )
+        .await
+        .expect("create the RoleBinding");
+}
+
+async fn operator_as_service_account(f: &Fixture) -> Operator {
+    let kubeconfig = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{}-sa.kubeconfig", f.env.namespace));
+    f.env
+        .cp
+        .write_service_account_kubeconfig(&f.env.namespace, "operator", &kubeconfig)
+        .await
+        .expect("a kubeconfig for the ServiceAccount");
+    Operator::start_as(&kubeconfig, &f.env.namespace, "operator")
+}
+
+#[tokio::test]
+async fn the_operator_runs_its_whole_lifecycle_with_exactly_the_deploy_rbac() {
+    let f = fixture("rbac-lifecycle", false).await;
+    let (cluster, namespaced) = deploy_rules();
+    grant(&f, "tripreport-operator", cluster).await;
+    grant(&f, "tripreport-operator-leader-election", namespaced).await;
+    let operator = operator_as_service_account(&f).await;
+
+    three_talks(&f).await;
+    f.apply_ok(
+        &f.recs,
+        recommendation("dangling", "no-such-report", "Nothing", 1),
+    )
+    .await;
+    wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
+    f.wait_condition(
+        &f.reports,
+        "kubecon-eu-2019",
+        "Ready",
+        "True",
+        Some("Published"),
+    )
+    .await;
+    f.wait_condition(
+        &f.recs,
+        "dangling",
+        "Ready",
+        "False",
+        Some("ReportNotFound"),
+    )
+    .await;
+    assert_eq!(
+        operator.metric("tripreport_leader").await,
+        1.0,
+        "{}",
+        operator.logs()
+    );
+    let events: Api<Event> = Api::namespaced(f.env.client.clone(), &f.env.namespace);
+    let reasons: Vec<String> = events
+        .list(&ListParams::default())
+        .await
+        .expect("list events")
+        .items
+        .into_iter()
+        .filter_map(|e| e.reason)
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r == "SummaryPublished")
+            && reasons.iter().any(|r| r == "ReportNotFound"),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        operator
+            .metric(
+                r#"tripreport_reconcile_errors_total{kind="ConferenceReport",reason="Forbidden"}"#
+            )
+            .await,
+        0.0,
+        "{}",
+        operator.logs()
+    );
+    assert!(
+        !operator.logs().contains("forbidden"),
+        "something was forbidden:\n{}",
+        operator.logs()
+    );
+}
+
+#[tokio::test]
+async fn a_missing_rule_is_a_condition_an_event_and_a_metric() {
+    let f = fixture("rbac-missing", false).await;
+    let (mut cluster, namespaced) = deploy_rules();
+    // Take away writing ConfigMaps, keep reading them.
+    for rule in cluster
+        .iter_mut()
+        .filter(|r| r.resources.iter().flatten().any(|r| r == "configmaps"))
+    {
+        rule.verbs.retain(|v| v != "create" && v != "patch");
+    }
+    grant(&f, "tripreport-operator", cluster).await;
+    grant(&f, "tripreport-operator-leader-election", namespaced).await;
+    let operator = operator_as_service_account(&f).await;
+
+    three_talks(&f).await;
+    let report = f
+        .wait_condition(
+            &f.reports,
+            "kubecon-eu-2019",
+            "Ready",
+            "False",
+            Some("SummaryFailed"),
+        )
+        .await;
+    let stalled = condition(&report, "Stalled").expect("Stalled, so GitOps tools stop waiting");
+    assert_eq!(stalled["reason"], "SummaryFailed");
+    let message = stalled["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("forbidden") && message.contains("configmaps"),
+        "{message}"
+    );
+    let events: Api<Event> = Api::namespaced(f.env.client.clone(), &f.env.namespace);
+    eventually(
+        "a Warning Event SummaryFailed",
+        Duration::from_secs(30),
+        || async {
+            let list = events
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            list.items
+                .iter()
+                .find(|e| {
+                    e.reason.as_deref() == Some("SummaryFailed")
+                        && e.type_.as_deref() == Some("Warning")
+                })
+                .map(|_| ())
+                .ok_or_else(|| {
+                    format!(
+                        "{:?}",
+                        list.items.iter().map(|e| &e.reason).collect::<Vec<_>>()
+                    )
+                })
+        },
+    )
+    .await;
+    let forbidden = operator
+        .metric(r#"tripreport_reconcile_errors_total{kind="ConferenceReport",reason="Forbidden"}"#)
+        .await;
+    assert!(
+        forbidden >= 1.0,
+        "the error metric did not count it:\n{}",
+        operator.get("/metrics").await.unwrap_or_default().1
+    );
+}
+
+#[tokio::test]
+async fn readyz_waits_for_the_caches_and_healthz_does_not() {
+    let f = fixture("readyz", false).await;
+    // No rights yet: the operator cannot list anything, so its caches cannot sync.
+    let operator = operator_as_service_account(&f).await;
+    eventually("/healthz to answer", Duration::from_secs(30), || async {
+        match operator.get("/healthz").await {
+            Ok((200, _)) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(operator.get("/readyz").await.map(|r| r.0), Ok(503));
+
+    let (cluster, namespaced) = deploy_rules();
+    grant(&f, "tripreport-operator", cluster).await;
+    grant(&f, "tripreport-operator-leader-election", namespaced).await;
+    // The watches retry with backoff and sync once allowed.
+    eventually("/readyz to pass", Duration::from_secs(60), || async {
+        match operator.get("/readyz").await {
+            Ok((200, _)) => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    three_talks(&f).await;
+    wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
+    let (_, metrics) = operator.get("/metrics").await.expect("/metrics");
+    assert!(
+        metrics
+            .contains(r#"tripreport_reconciles_total{kind="ConferenceReport",result="success"}"#),
+        "{metrics}"
+    );
+    assert!(
+        operator
+            .metric(r#"tripreport_writes_total{resource="configmaps"}"#)
+            .await
+            >= 1.0,
+        "{metrics}"
+    );
+}
