@@ -8,7 +8,7 @@ use kube::api::{
     ApiResource, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
     PostParams,
 };
-use kube::{Api, Client, ResourceExt};
+use kube::{Api, ResourceExt};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -266,16 +266,36 @@ fn digest(data: &BTreeMap<String, String>) -> String {
     format!("sha256:{:x}", hasher.finalize())
 }
 
-async fn events_for(client: &Client, namespace: &str, name: &str) -> Vec<Event> {
-    let events: Api<Event> = Api::namespaced(client.clone(), namespace);
-    events
-        .list(&ListParams::default())
-        .await
-        .expect("list events")
-        .items
-        .into_iter()
-        .filter(|e| e.involved_object.name.as_deref() == Some(name))
-        .collect()
+/// Waits (bounded) for an Event of `type_` and `reason` about the object `name`.
+pub async fn assert_event(f: &Fixture, name: &str, type_: &str, reason: &str) {
+    let events: Api<Event> = Api::namespaced(f.env.client.clone(), &f.env.namespace);
+    eventually(
+        &format!("a {type_} Event {reason} about {name}"),
+        Duration::from_secs(30),
+        || async {
+            let list = events
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            let about: Vec<_> = list
+                .items
+                .iter()
+                .filter(|e| e.involved_object.name.as_deref() == Some(name))
+                .map(|e| {
+                    (
+                        e.type_.clone().unwrap_or_default(),
+                        e.reason.clone().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            if about.iter().any(|(t, r)| t == type_ && r == reason) {
+                Ok(())
+            } else {
+                Err(format!("{about:?}"))
+            }
+        },
+    )
+    .await;
 }
 
 /// `kubectl get` rows split into cells (two or more spaces apart).
@@ -413,14 +433,7 @@ async fn a_report_with_three_recommendations_is_published_and_shown_by_kubectl()
         "the category lists both kinds:\n{text}"
     );
 
-    let events = events_for(&f.env.client, &f.env.namespace, "kubecon-eu-2019").await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("SummaryPublished")
-                && e.type_.as_deref() == Some("Normal")),
-        "{events:?}"
-    );
+    assert_event(&f, "kubecon-eu-2019", "Normal", "SummaryPublished").await;
 }
 
 #[tokio::test]
@@ -559,14 +572,7 @@ async fn a_recommendation_created_before_its_report_resolves_when_the_report_app
         message.contains("ConferenceReport kubecon-eu-2019 does not exist"),
         "{message}"
     );
-    let events = events_for(&f.env.client, &f.env.namespace, "loki").await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("ReportNotFound")
-                && e.type_.as_deref() == Some("Warning")),
-        "{events:?}"
-    );
+    assert_event(&f, "loki", "Warning", "ReportNotFound").await;
 
     f.apply_ok(&f.reports, report("kubecon-eu-2019")).await;
     f.wait_condition(&f.recs, "loki", "Ready", "True", Some("Resolved"))
@@ -649,14 +655,7 @@ async fn a_semantic_problem_is_a_condition_and_a_warning_and_keeps_the_last_good
         condition(&invalid, "Summarized").expect("Summarized")["status"],
         "False"
     );
-    let events = events_for(&f.env.client, &f.env.namespace, "kubecon-eu-2019").await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("InvalidSpec")
-                && e.type_.as_deref() == Some("Warning")),
-        "{events:?}"
-    );
+    assert_event(&f, "kubecon-eu-2019", "Warning", "InvalidSpec").await;
     let kept = f
         .config_maps
         .get("kubecon-eu-2019-summary")

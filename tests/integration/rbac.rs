@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use kube::Api;
-use kube::api::{ListParams, ObjectMeta, PostParams};
+use kube::api::{ObjectMeta, PostParams};
 
 use crate::operator::{
-    Fixture, THREE_TITLES, condition, fixture, recommendation, three_talks, wait_summary,
+    Fixture, THREE_TITLES, assert_event, condition, fixture, recommendation, three_talks,
+    wait_summary,
 };
 use crate::support::{Operator, eventually};
 
@@ -129,20 +129,8 @@ async fn the_operator_runs_its_whole_lifecycle_with_exactly_the_deploy_rbac() {
         "{}",
         operator.logs()
     );
-    let events: Api<Event> = Api::namespaced(f.env.client.clone(), &f.env.namespace);
-    let reasons: Vec<String> = events
-        .list(&ListParams::default())
-        .await
-        .expect("list events")
-        .items
-        .into_iter()
-        .filter_map(|e| e.reason)
-        .collect();
-    assert!(
-        reasons.iter().any(|r| r == "SummaryPublished")
-            && reasons.iter().any(|r| r == "ReportNotFound"),
-        "{reasons:?}"
-    );
+    assert_event(&f, "kubecon-eu-2019", "Normal", "SummaryPublished").await;
+    assert_event(&f, "dangling", "Warning", "ReportNotFound").await;
     assert_eq!(
         operator
             .metric(
@@ -192,31 +180,7 @@ async fn a_missing_rule_is_a_condition_an_event_and_a_metric() {
         message.contains("forbidden") && message.contains("configmaps"),
         "{message}"
     );
-    let events: Api<Event> = Api::namespaced(f.env.client.clone(), &f.env.namespace);
-    eventually(
-        "a Warning Event SummaryFailed",
-        Duration::from_secs(30),
-        || async {
-            let list = events
-                .list(&ListParams::default())
-                .await
-                .map_err(|e| e.to_string())?;
-            list.items
-                .iter()
-                .find(|e| {
-                    e.reason.as_deref() == Some("SummaryFailed")
-                        && e.type_.as_deref() == Some("Warning")
-                })
-                .map(|_| ())
-                .ok_or_else(|| {
-                    format!(
-                        "{:?}",
-                        list.items.iter().map(|e| &e.reason).collect::<Vec<_>>()
-                    )
-                })
-        },
-    )
-    .await;
+    assert_event(&f, "kubecon-eu-2019", "Warning", "SummaryFailed").await;
     let forbidden = operator
         .metric(r#"tripreport_reconcile_errors_total{kind="ConferenceReport",reason="Forbidden"}"#)
         .await;
