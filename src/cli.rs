@@ -15,6 +15,24 @@ pub enum Command {
     Run(RunArgs),
     /// Print the CustomResourceDefinitions as YAML (what crds/ holds).
     Crds,
+    /// Check manifests as the API server and the operator would, with no cluster. Reads files,
+    /// directories (*.yaml, *.yml) or `-` (stdin, e.g. `kustomize build | ... validate -`).
+    /// Prints `file:line: field: message` and exits 1 if anything would be rejected or invalid.
+    Validate {
+        /// Files, directories, or `-` for stdin.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
+    /// Validate, then write each valid report's summary.md and summary.json, as the operator
+    /// would publish them, to `<out>/<namespace>/<report>/`.
+    Render {
+        /// Files, directories, or `-` for stdin.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Where to write the summaries.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]

@@ -9,6 +9,7 @@ mod controls;
 mod error;
 mod http;
 mod metrics;
+mod offline;
 mod render;
 mod review;
 mod summary;
@@ -35,7 +36,56 @@ fn main() -> ExitCode {
             }
         },
         Command::Run(args) => run(args),
+        Command::Validate { paths } => offline(&paths, None),
+        Command::Render { paths, out } => offline(&paths, Some(&out)),
     }
+}
+
+/// `validate` and `render`: findings on stdout, a one-line verdict on stderr.
+fn offline(paths: &[std::path::PathBuf], out: Option<&std::path::Path>) -> ExitCode {
+    let (documents, findings) = match offline::read(paths) {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("tripreport-operator: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = offline::validate(&documents, findings);
+    for finding in &report.findings {
+        println!("{finding}");
+    }
+    let problems = report
+        .findings
+        .iter()
+        .filter(|f| f.severity > offline::Severity::Warning)
+        .count();
+    eprintln!(
+        "{} documents read, {} reports and recommendations passed the API server's checks: {}",
+        report.documents,
+        report.checked,
+        if problems == 0 {
+            "no problems".to_string()
+        } else {
+            format!("{problems} problems")
+        }
+    );
+    if report.failed() {
+        return ExitCode::FAILURE;
+    }
+    if let Some(out) = out {
+        match offline::write_summaries(&report, out) {
+            Ok(written) => {
+                for path in written {
+                    eprintln!("wrote {}", path.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("tripreport-operator: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn init_logging(format: LogFormat) {

@@ -7,6 +7,10 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use sha2::{Digest as _, Sha256};
 
+use crate::api::{ConferenceReportSpec, TalkRecommendationSpec};
+use crate::render::{self, RecommendationInput, Rendered, ReportInput};
+use crate::review::{recommendation_review, report_review};
+
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY: &str = "tripreport-operator";
 pub const REPORT_LABEL: &str = "tripreports.dev/report";
@@ -75,6 +79,47 @@ pub fn desired(
         data: Some(data),
         ..Default::default()
     }
+}
+
+/// Whether a recommendation counts as reviewed on `report`: approved by someone other than its
+/// recommender, who is the report's author unless `recommendedBy` says otherwise.
+pub fn recommendation_reviewed(
+    report: &ConferenceReportSpec,
+    rec: &TalkRecommendationSpec,
+) -> bool {
+    let by = rec.recommended_by.as_deref().unwrap_or(&report.author.name);
+    recommendation_review(rec, Some(by)).reviewed
+}
+
+/// The summary of the report `name` with its recommendations (name, spec): the one rendering
+/// shared by the operator and the offline `render` command.
+pub fn render_report(
+    name: &str,
+    spec: &ConferenceReportSpec,
+    recommendations: &[(&str, &TalkRecommendationSpec)],
+) -> Rendered {
+    let review = report_review(spec);
+    let inputs: Vec<RecommendationInput> = recommendations
+        .iter()
+        .map(|(rec_name, rec)| {
+            let recommended_by = rec.recommended_by.as_deref().unwrap_or(&spec.author.name);
+            RecommendationInput {
+                name: rec_name,
+                spec: rec,
+                recommended_by,
+                reviewed: recommendation_review(rec, Some(recommended_by)).reviewed,
+            }
+        })
+        .collect();
+    render::render(
+        &ReportInput {
+            name,
+            spec,
+            reviewed: review.reviewed,
+            approvals_counted: review.counted,
+        },
+        &inputs,
+    )
 }
 
 /// Whether `existing` already carries everything `desired` sets; fields others added are fine.

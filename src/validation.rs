@@ -59,6 +59,11 @@ fn parse_date(value: &str) -> Option<(i32, u32, u32)> {
     (1..=days).contains(&day).then_some((year, month, day))
 }
 
+/// Whether `value` is a real calendar date written YYYY-MM-DD (the CRD's `format: date`).
+pub fn is_date(value: &str) -> bool {
+    parse_date(value).is_some()
+}
+
 /// Whether a URL uses a scheme the summary may link to.
 pub fn is_web_url(url: &str) -> bool {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();

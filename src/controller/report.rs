@@ -15,11 +15,12 @@ use tracing::{debug, info, instrument};
 use super::{Context, FIELD_MANAGER, apply_status, retry_after};
 use crate::api::{
     ConferenceReport, ConferenceReportStatus, RecommendationCounts, SummaryRef, TalkRecommendation,
+    TalkRecommendationSpec,
 };
 use crate::conditions::{self, Desired, READY, RECONCILING, REVIEWED, STALLED, SUMMARIZED};
 use crate::error::Error;
-use crate::render::{self, RecommendationInput, ReportInput};
-use crate::review::{recommendation_review, report_review};
+use crate::render;
+use crate::review::report_review;
 use crate::summary;
 use crate::validation::{describe, validate_report};
 
@@ -106,16 +107,9 @@ async fn recommendations_of(
 fn basics(report: &ConferenceReport, mut recommendations: Vec<TalkRecommendation>) -> Basics {
     // The cache's order is arbitrary; the renderer sorts, this keeps everything else stable.
     recommendations.sort_by_key(|rec| rec.name_any());
-    let author = report.spec.author.name.as_str();
     let approved = recommendations
         .iter()
-        .filter(|rec| {
-            recommendation_review(
-                &rec.spec,
-                Some(rec.spec.recommended_by.as_deref().unwrap_or(author)),
-            )
-            .reviewed
-        })
+        .filter(|rec| summary::recommendation_reviewed(&report.spec, &rec.spec))
         .count();
     let total = recommendations.len();
     Basics {
@@ -220,29 +214,12 @@ async fn publish_and_describe(
         return Ok((status, Action::await_change()));
     }
 
-    let author = report.spec.author.name.as_str();
-    let inputs: Vec<RecommendationInput> = basics
+    let inputs: Vec<(&str, &TalkRecommendationSpec)> = basics
         .recommendations
         .iter()
-        .map(|rec| {
-            let recommended_by = rec.spec.recommended_by.as_deref().unwrap_or(author);
-            RecommendationInput {
-                name: rec.meta().name.as_deref().unwrap_or_default(),
-                spec: &rec.spec,
-                recommended_by,
-                reviewed: recommendation_review(&rec.spec, Some(recommended_by)).reviewed,
-            }
-        })
+        .map(|rec| (rec.meta().name.as_deref().unwrap_or_default(), &rec.spec))
         .collect();
-    let rendered = render::render(
-        &ReportInput {
-            name,
-            spec: &report.spec,
-            reviewed: basics.review.reviewed,
-            approvals_counted: basics.review.counted,
-        },
-        &inputs,
-    );
+    let rendered = summary::render_report(name, &report.spec, &inputs);
     let mut owner = report
         .controller_owner_ref(&())
         .ok_or(Error::MissingField {

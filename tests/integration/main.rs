@@ -5,6 +5,7 @@
 mod control_plane;
 mod controls;
 mod deploy;
+mod offline;
 mod operator;
 mod rbac;
 mod samples;

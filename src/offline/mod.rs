@@ -1,0 +1,443 @@
+//! The offline checker for pull requests: `tripreport-operator validate` and `render` read
+//! manifests from files, directories or stdin (multi-document YAML, Kustomize output) and apply
+//! the checks the API server and the operator would, with no cluster: the CRDs' structural
+//! schema (the same generated CRDs), their CEL rules (kube-cel), the operator's own validation,
+//! and dangling references within the given manifests. Then `render` writes the summaries.
+//!
+//! Not checked offline: CEL transition rules, which compare with the object already in the
+//! cluster (the immutable `reportRef`), and references to reports that live elsewhere.
+
+mod lines;
+mod schema;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use kube::CustomResourceExt;
+use serde_json::Value;
+
+use crate::api::{
+    ConferenceReport, ConferenceReportSpec, TalkRecommendation, TalkRecommendationSpec,
+};
+use crate::validation::{validate_recommendation, validate_report};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OfflineError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}: no .yaml or .yml files found")]
+    Empty(String),
+}
+
+/// What happens to a document once applied, as far as can be told offline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The operator will say so in a condition (ReportNotFound): not an error.
+    Warning,
+    /// The operator will set Ready=False, reason InvalidSpec.
+    Invalid,
+    /// The API server refuses it at apply time.
+    Rejected,
+}
+
+/// One finding, printed as `file:line: field: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub file: String,
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+    pub severity: Severity,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let consequence = match self.severity {
+            Severity::Rejected => "the API server rejects this",
+            Severity::Invalid => "the operator reports InvalidSpec",
+            Severity::Warning => "the operator reports ReportNotFound",
+        };
+        write!(
+            f,
+            "{}:{}: {}: {} ({consequence})",
+            self.file, self.line, self.field, self.message
+        )
+    }
+}
+
+/// One YAML document and where it came from.
+pub struct Document {
+    pub file: String,
+    pub first_line: usize,
+    pub text: String,
+    pub value: Option<Value>,
+}
+
+/// The manifests named by `paths` (files, directories searched for *.yaml and *.yml, or `-` for
+/// stdin), split into documents.
+pub fn read(paths: &[PathBuf]) -> Result<(Vec<Document>, Vec<Finding>), OfflineError> {
+    let mut sources = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|source| OfflineError::Read {
+                    path: "<stdin>".into(),
+                    source,
+                })?;
+            sources.push(("<stdin>".to_string(), text));
+        } else if path.is_dir() {
+            let mut files = Vec::new();
+            collect_yaml(path, &mut files)?;
+            if files.is_empty() {
+                return Err(OfflineError::Empty(path.display().to_string()));
+            }
+            for file in files {
+                sources.push((file.display().to_string(), read_file(&file)?));
+            }
+        } else {
+            sources.push((path.display().to_string(), read_file(path)?));
+        }
+    }
+    let mut documents = Vec::new();
+    let mut findings = Vec::new();
+    for (file, text) in sources {
+        split(&file, &text, &mut documents, &mut findings);
+    }
+    Ok((documents, findings))
+}
+
+fn read_file(path: &Path) -> Result<String, OfflineError> {
+    std::fs::read_to_string(path).map_err(|source| OfflineError::Read {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn collect_yaml(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), OfflineError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| OfflineError::Read {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            collect_yaml(&path, files)?;
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Splits a YAML stream on `---` lines, keeping each document's first line for messages.
+fn split(file: &str, text: &str, documents: &mut Vec<Document>, findings: &mut Vec<Finding>) {
+    let mut start = 1;
+    let mut current = String::new();
+    let mut flush = |start: usize, current: &mut String, documents: &mut Vec<Document>| {
+        let text = std::mem::take(current);
+        if text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
+            return;
+        }
+        match serde_yaml_ng::from_str::<Value>(&text) {
+            Ok(value) => documents.push(Document {
+                file: file.to_string(),
+                first_line: start,
+                text,
+                value: Some(value),
+            }),
+            Err(e) => {
+                let line = start + e.location().map_or(0, |l| l.line().saturating_sub(1));
+                findings.push(Finding {
+                    file: file.to_string(),
+                    line,
+                    field: "<yaml>".into(),
+                    message: e.to_string(),
+                    severity: Severity::Rejected,
+                });
+                documents.push(Document {
+                    file: file.to_string(),
+                    first_line: start,
+                    text,
+                    value: None,
+                });
+            }
+        }
+    };
+    for (i, line) in text.lines().enumerate() {
+        if line == "---" || line.starts_with("--- ") {
+            flush(start, &mut current, documents);
+            start = i + 2;
+        } else {
+            current.push_str(line);
+            current.push('\n');
+        }
+    }
+    flush(start, &mut current, documents);
+}
+
+/// A document of one of our kinds, with where it lives.
+struct Object<'a> {
+    document: &'a Document,
+    value: &'a Value,
+    kind: &'static str,
+    namespace: String,
+    name: String,
+}
+
+fn schema_of(
+    crd: &k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+) -> Value {
+    crd.spec
+        .versions
+        .first()
+        .and_then(|v| v.schema.as_ref())
+        .and_then(|s| s.open_api_v3_schema.as_ref())
+        .and_then(|s| serde_json::to_value(s).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// The result of validating a set of documents.
+#[derive(Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub documents: usize,
+    pub checked: usize,
+    /// The valid reports with their recommendations, for `render`.
+    pub summaries: Vec<(String, String, crate::render::Rendered)>,
+}
+
+impl Report {
+    pub fn failed(&self) -> bool {
+        self.findings.iter().any(|f| f.severity > Severity::Warning)
+    }
+}
+
+/// Validates `documents` as the API server and the operator would.
+pub fn validate(documents: &[Document], mut findings: Vec<Finding>) -> Report {
+    let report_schema = schema_of(&ConferenceReport::crd());
+    let rec_schema = schema_of(&TalkRecommendation::crd());
+    let cel = kube::core::cel::Validator::new();
+    let mut objects = Vec::new();
+    for document in documents {
+        let Some(value) = &document.value else {
+            continue;
+        };
+        let items: Vec<&Value> = if value["kind"] == "List" {
+            value["items"]
+                .as_array()
+                .map(|a| a.iter().collect())
+                .unwrap_or_default()
+        } else {
+            vec![value]
+        };
+        for value in items {
+            let api_version = value["apiVersion"].as_str().unwrap_or_default();
+            let kind = match value["kind"].as_str() {
+                Some("ConferenceReport") => "ConferenceReport",
+                Some("TalkRecommendation") => "TalkRecommendation",
+                _ => continue,
+            };
+            let mut finding = |field: &str, message: String, severity| {
+                findings.push(Finding {
+                    file: document.file.clone(),
+                    line: lines::line_of(&document.text, document.first_line, field),
+                    field: field.to_string(),
+                    message,
+                    severity,
+                })
+            };
+            if api_version.split('/').next() != Some("tripreports.dev") {
+                continue;
+            }
+            if api_version != "tripreports.dev/v1alpha1" {
+                finding(
+                    "apiVersion",
+                    format!("no matches for kind \"{kind}\" in version \"{api_version}\""),
+                    Severity::Rejected,
+                );
+                continue;
+            }
+            let name = value["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if name.is_empty() {
+                finding(
+                    "metadata.name",
+                    "Required value: name or generateName is required".into(),
+                    Severity::Rejected,
+                );
+                continue;
+            }
+            let schema = if kind == "ConferenceReport" {
+                &report_schema
+            } else {
+                &rec_schema
+            };
+            let violations = schema::check(schema, value);
+            let mut rejected = !violations.is_empty();
+            for v in violations {
+                finding(&v.path, v.message, Severity::Rejected);
+            }
+            // Transition rules (oldSelf) need the object already in the cluster: skipped here.
+            if let Err(errors) = cel.validate(schema, value, None) {
+                for e in errors.into_vec() {
+                    // On a structurally broken object a rule may fail to evaluate at all; only
+                    // rules that evaluated to false say something then.
+                    if !rejected || e.kind == kube::core::cel::ErrorKind::ValidationFailure {
+                        finding(&e.field_path, e.message, Severity::Rejected);
+                    }
+                }
+                rejected = true;
+            }
+            if rejected {
+                continue;
+            }
+            let namespace = value["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default")
+                .to_string();
+            objects.push(Object {
+                document,
+                value,
+                kind,
+                namespace,
+                name,
+            });
+        }
+    }
+
+    let checked = objects.len();
+    let mut reports: BTreeMap<(String, String), ConferenceReportSpec> = BTreeMap::new();
+    let mut recs: Vec<(String, String, TalkRecommendationSpec)> = Vec::new();
+    let mut problems = |object: &Object, found: Vec<crate::validation::Problem>| {
+        for p in found {
+            findings.push(Finding {
+                file: object.document.file.clone(),
+                line: lines::line_of(&object.document.text, object.document.first_line, &p.field),
+                field: p.field,
+                message: p.message,
+                severity: Severity::Invalid,
+            });
+        }
+    };
+    for object in &objects {
+        match object.kind {
+            "ConferenceReport" => {
+                match serde_json::from_value::<ConferenceReportSpec>(object.value["spec"].clone()) {
+                    Ok(spec) => {
+                        let found = validate_report(&spec);
+                        if found.is_empty() {
+                            reports.insert((object.namespace.clone(), object.name.clone()), spec);
+                        }
+                        problems(object, found);
+                    }
+                    Err(e) => problems(
+                        object,
+                        vec![crate::validation::Problem {
+                            field: "spec".into(),
+                            message: e.to_string(),
+                        }],
+                    ),
+                }
+            }
+            _ => {
+                match serde_json::from_value::<TalkRecommendationSpec>(object.value["spec"].clone())
+                {
+                    Ok(spec) => {
+                        problems(object, validate_recommendation(&spec));
+                        recs.push((object.namespace.clone(), object.name.clone(), spec));
+                    }
+                    Err(e) => problems(
+                        object,
+                        vec![crate::validation::Problem {
+                            field: "spec".into(),
+                            message: e.to_string(),
+                        }],
+                    ),
+                }
+            }
+        }
+    }
+    // A reference to a report these manifests do not hold: the operator reports ReportNotFound
+    // until it exists, which it may well do in the cluster.
+    for object in objects.iter().filter(|o| o.kind == "TalkRecommendation") {
+        let target = object.value["spec"]["reportRef"]["name"]
+            .as_str()
+            .unwrap_or_default();
+        let in_set = objects.iter().any(|o| {
+            o.kind == "ConferenceReport" && o.namespace == object.namespace && o.name == target
+        });
+        if !in_set {
+            findings.push(Finding {
+                file: object.document.file.clone(),
+                line: lines::line_of(
+                    &object.document.text,
+                    object.document.first_line,
+                    "spec.reportRef.name",
+                ),
+                field: "spec.reportRef.name".into(),
+                message: format!(
+                    "ConferenceReport {target} is not among these manifests (namespace {})",
+                    object.namespace
+                ),
+                severity: Severity::Warning,
+            });
+        }
+    }
+
+    let summaries = reports
+        .iter()
+        .map(|((namespace, name), spec)| {
+            let mine: Vec<(&str, &TalkRecommendationSpec)> = recs
+                .iter()
+                .filter(|(ns, _, rec)| ns == namespace && rec.report_ref.name == *name)
+                .map(|(_, rec_name, rec)| (rec_name.as_str(), rec))
+                .collect();
+            (
+                namespace.clone(),
+                name.clone(),
+                crate::summary::render_report(name, spec, &mine),
+            )
+        })
+        .collect();
+    findings.sort_by(|a, b| (&a.file, a.line, &a.field).cmp(&(&b.file, b.line, &b.field)));
+    Report {
+        findings,
+        documents: documents.len(),
+        checked,
+        summaries,
+    }
+}
+
+/// Writes `<out>/<namespace>/<report>/summary.md` and `summary.json` for every valid report.
+pub fn write_summaries(report: &Report, out: &Path) -> Result<Vec<PathBuf>, OfflineError> {
+    let mut written = Vec::new();
+    for (namespace, name, rendered) in &report.summaries {
+        let dir = out.join(namespace).join(name);
+        std::fs::create_dir_all(&dir).map_err(|source| OfflineError::Read {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        for (key, data) in rendered.data() {
+            let path = dir.join(&key);
+            std::fs::write(&path, data).map_err(|source| OfflineError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
