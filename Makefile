@@ -21,8 +21,9 @@ build: ## Build the operator
 	$(CARGO) build --workspace
 
 .PHONY: crds
-crds: ## Regenerate crds/ from the Rust API types
+crds: ## Regenerate crds/ and docs/api.md from the Rust API types
 	$(CARGO) run --quiet -- crds > crds/tripreports.dev.yaml
+	$(CARGO) run --quiet -- api-docs > docs/api.md
 
 .PHONY: test
 test: controlplane ## Run the unit and integration tests against a real local control plane
@@ -33,17 +34,17 @@ test: controlplane ## Run the unit and integration tests against a real local co
 
 .PHONY: cluster
 cluster: controlplane ## Start the local control plane in the background and print how to use it
-	@$(CARGO) build --quiet -p testenv
+	@$(CARGO) build -p testenv
 	@TRIPREPORT_CONTROLPLANE_BIN="$$($(CONTROLPLANE))" target/debug/testenv up --dir $(CLUSTER_DIR)
 
 .PHONY: cluster-down
 cluster-down: ## Stop the local control plane started by `make cluster`
-	@$(CARGO) build --quiet -p testenv
+	@$(CARGO) build -p testenv
 	@TRIPREPORT_CONTROLPLANE_BIN="$$($(CONTROLPLANE))" target/debug/testenv down --dir $(CLUSTER_DIR)
 
 .PHONY: run
 run: cluster ## Local control plane + CRDs + samples/, and the operator in the foreground (Ctrl-C stops it)
-	@$(CARGO) build --quiet --bin tripreport-operator
+	@$(CARGO) build --bin tripreport-operator
 	@export KUBECONFIG="$$PWD/$(CLUSTER_DIR)/kubeconfig"; \
 	kubectl="$$($(CONTROLPLANE))/kubectl"; \
 	echo "Installing the CRDs and applying samples/ ..."; \

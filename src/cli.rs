@@ -15,6 +15,9 @@ pub enum Command {
     Run(RunArgs),
     /// Print the CustomResourceDefinitions as YAML (what crds/ holds).
     Crds,
+    /// Print docs/api.md: every field of the API with its bounds, from the CRDs.
+    #[command(hide = true)]
+    ApiDocs,
     /// Check manifests as the API server and the operator would, with no cluster. Reads files,
     /// directories (*.yaml, *.yml) or `-` (stdin, e.g. `kustomize build | ... validate -`).
     /// Prints `file:line: field: message` and exits 1 if anything would be rejected or invalid.

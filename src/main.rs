@@ -2,6 +2,7 @@
 //! and publishes each report's summary into a ConfigMap it owns.
 
 mod api;
+mod apidoc;
 mod cli;
 mod conditions;
 mod controller;
@@ -35,6 +36,10 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::ApiDocs => {
+            print!("{}", apidoc::markdown());
+            ExitCode::SUCCESS
+        }
         Command::Run(args) => run(args),
         Command::Validate { paths } => offline(&paths, None),
         Command::Render { paths, out } => offline(&paths, Some(&out)),

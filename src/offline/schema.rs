@@ -308,15 +308,15 @@ mod tests {
                 "approvals": [{"reviewer": "bob"}, {"reviewer": "bob"}], "verdict": "LGTM", "extra": 1}})
             ),
             vec![
-                "spec.title: Too long: may not be more than 5 bytes",
-                "spec.year: Invalid value: 1889: spec.year in body should be greater than or equal to 1990",
+                "spec.approvals[1]: Duplicate value: {\"reviewer\":\"bob\"}",
                 "spec.day: Invalid value: \"May 20\": spec.day in body must be of type date: \"May 20\"",
+                "spec.extra: unknown field \"spec.extra\"",
                 "spec.themes: Too many: 3: must have at most 2 items",
                 "spec.themes[2]: Invalid value: \"B\": spec.themes[2] in body should match '^[a-z]+$'",
                 "spec.themes[1]: Duplicate value: \"a\"",
-                "spec.approvals[1]: Duplicate value: {\"reviewer\":\"bob\"}",
+                "spec.title: Too long: may not be more than 5 bytes",
                 "spec.verdict: Unsupported value: \"LGTM\": supported values: \"Approved\", \"ChangesRequested\"",
-                "spec.extra: unknown field \"spec.extra\"",
+                "spec.year: Invalid value: 1889: spec.year in body should be greater than or equal to 1990",
             ]
         );
     }

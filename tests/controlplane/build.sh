@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver, kube-controller-manager and kubectl from their Go modules into a
-# cache keyed by the pinned versions and by these sources, and prints the cache's bin directory
-# on stdout. A second call with nothing changed only prints the directory.
+# Builds etcd, kube-apiserver, kube-controller-manager and kubectl from their Go modules, and the
+# tests' GitOps checkers (kstatus-check, lua-health, from tools/), into a cache keyed by the
+# pinned versions and by these sources, and prints the cache's bin directory on stdout. A second
+# call with nothing changed only prints the directory.
 #
 # Progress goes to stderr: the first build compiles about 3,000 Go packages, which takes many
 # minutes on a 2-core machine.
@@ -29,13 +30,13 @@ sources_hash=$(
   {
     go version
     cd "$here"
-    find build.sh k8s etcd -type f \( -name '*.go' -o -name go.mod -o -name go.sum -o -name '*.sh' \) -print0 |
+    find build.sh k8s etcd tools -type f \( -name '*.go' -o -name go.mod -o -name go.sum -o -name '*.sh' \) -print0 |
       sort -z | xargs -0 sha256sum
   } | sha256sum | cut -c1-12
 )
 out="$cache_root/controlplane/k8s-$k8s_version-etcd-$etcd_version-$sources_hash"
 bin="$out/bin"
-binaries=(etcd kube-apiserver kube-controller-manager kubectl)
+binaries=(etcd kube-apiserver kube-controller-manager kubectl kstatus-check lua-health)
 
 complete() {
   local b
@@ -97,6 +98,7 @@ done
 
 build etcd "$here/etcd" "-s -w" .
 build kubernetes "$here/k8s" "$k8s_ldflags" ./cmd/kube-apiserver ./cmd/kube-controller-manager ./cmd/kubectl
+build tools "$here/tools" "-s -w" ./cmd/kstatus-check ./cmd/lua-health
 
 mkdir -p "$bin"
 for b in "${binaries[@]}"; do mv "$tmp/$b" "$bin/$b"; done

@@ -5,6 +5,7 @@
 mod control_plane;
 mod controls;
 mod deploy;
+mod gitops;
 mod offline;
 mod operator;
 mod rbac;

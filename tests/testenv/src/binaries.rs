@@ -9,11 +9,14 @@ use crate::Error;
 /// Set by the Makefile (or by hand) to skip asking build.sh where the binaries are.
 pub const BIN_DIR_ENV: &str = "TRIPREPORT_CONTROLPLANE_BIN";
 
-const BINARIES: [&str; 4] = [
+const BINARIES: [&str; 6] = [
     "etcd",
     "kube-apiserver",
     "kube-controller-manager",
     "kubectl",
+    // The tests' GitOps checkers (tests/controlplane/tools): kstatus and ArgoCD's Lua health.
+    "kstatus-check",
+    "lua-health",
 ];
 
 #[derive(Clone, Debug)]
