@@ -7,6 +7,8 @@ CARGO ?= cargo
 CLUSTER_DIR ?= target/cluster
 # Prints the cache directory of the control-plane binaries, building them first if needed.
 CONTROLPLANE := bash tests/controlplane/build.sh
+# One cargo invocation for every binary, so features are unified once and nothing is built twice.
+BINS := $(CARGO) build --workspace --bins
 
 .PHONY: help
 help: ## List the targets
@@ -18,7 +20,7 @@ controlplane: ## Build etcd, kube-apiserver, kube-controller-manager and kubectl
 
 .PHONY: build
 build: ## Build the operator
-	$(CARGO) build --workspace
+	$(BINS)
 
 .PHONY: crds
 crds: ## Regenerate crds/ and docs/api.md from the Rust API types
@@ -34,17 +36,17 @@ test: controlplane ## Run the unit and integration tests against a real local co
 
 .PHONY: cluster
 cluster: controlplane ## Start the local control plane in the background and print how to use it
-	@$(CARGO) build -p testenv
+	@$(BINS)
 	@TRIPREPORT_CONTROLPLANE_BIN="$$($(CONTROLPLANE))" target/debug/testenv up --dir $(CLUSTER_DIR)
 
 .PHONY: cluster-down
 cluster-down: ## Stop the local control plane started by `make cluster`
-	@$(CARGO) build -p testenv
+	@$(BINS)
 	@TRIPREPORT_CONTROLPLANE_BIN="$$($(CONTROLPLANE))" target/debug/testenv down --dir $(CLUSTER_DIR)
 
 .PHONY: run
 run: cluster ## Local control plane + CRDs + samples/, and the operator in the foreground (Ctrl-C stops it)
-	@$(CARGO) build --bin tripreport-operator
+	@$(BINS)
 	@export KUBECONFIG="$$PWD/$(CLUSTER_DIR)/kubeconfig"; \
 	kubectl="$$($(CONTROLPLANE))/kubectl"; \
 	echo "Installing the CRDs and applying samples/ ..."; \
