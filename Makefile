@@ -65,6 +65,11 @@ run: cluster ## Local control plane + CRDs + samples/, and the operator in the f
 	fi; \
 	wait $$operator
 
+.PHONY: bench
+bench: controlplane ## Benchmark: convergence of BENCH_REPORTS (1000) reports against the API server's write floor
+	$(CARGO) build --release -p tripreport-operator -p bench --bins
+	TRIPREPORT_CONTROLPLANE_BIN="$$($(CONTROLPLANE))" target/release/bench
+
 .PHONY: lint
 lint: ## rustfmt and clippy, as CI would want them
 	$(CARGO) fmt --all --check

@@ -61,6 +61,10 @@ pub struct RunArgs {
     #[arg(long, env = "POD_NAME")]
     pub identity: Option<String>,
 
+    /// How many objects of each kind are reconciled at once.
+    #[arg(long, env = "TRIPREPORT_CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub concurrency: u16,
+
     /// How long a leader's Lease lasts without renewal: the longest a failover takes.
     #[arg(long, env = "TRIPREPORT_LEASE_DURATION_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..=300))]
     pub lease_duration_seconds: u64,

@@ -126,6 +126,7 @@ fn run(args: RunArgs) -> ExitCode {
             leader_election: args.leader_election,
             identity,
             lease_duration: std::time::Duration::from_secs(args.lease_duration_seconds),
+            concurrency: args.concurrency,
         };
         controller::run(client, settings).await
     });

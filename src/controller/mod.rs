@@ -46,12 +46,17 @@ pub struct Settings {
     pub leader_election: bool,
     pub identity: String,
     pub lease_duration: Duration,
+    /// Reconciles at once, per controller: bounded, so a burst never floods the API server.
+    pub concurrency: u16,
 }
 
 pub struct Context {
     pub client: Client,
     recorder: Recorder,
     failures: Mutex<HashMap<String, u32>>,
+    /// Per object: the resourceVersion it had when the operator last wrote its status, and what
+    /// it wrote (see `apply_status`).
+    written: Mutex<HashMap<String, (String, serde_json::Value)>>,
     gate: Arc<Gate>,
     metrics: Arc<Metrics>,
 }
@@ -143,6 +148,10 @@ where
             Err(_) => continue,
         }
     }
+}
+
+fn controller_config(concurrency: u16) -> kube::runtime::controller::Config {
+    kube::runtime::controller::Config::default().concurrency(concurrency)
 }
 
 /// Measures a reconcile, and skips it while the gate is closed: the gate's reopening triggers
@@ -246,6 +255,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         recorder: Recorder::new(client.clone(), reporter),
         client,
         failures: Mutex::default(),
+        written: Mutex::default(),
         gate: gate.clone(),
         metrics: metrics.clone(),
     });
@@ -267,10 +277,12 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
                     Some(ObjectRef::new(&rec.spec.report_ref.name).within(&namespace))
                 },
             )
-            .reconcile_all_on(gate.reopened());
+            .reconcile_all_on(gate.reopened())
+            .with_config(controller_config(settings.concurrency));
     let rec_controller =
         Controller::new(recommendations, watcher::Config::default().any_semantic())
-            .reconcile_all_on(gate.reopened());
+            .reconcile_all_on(gate.reopened())
+            .with_config(controller_config(settings.concurrency));
     let report_store = report_controller.store();
     // A report's arrival, change or deletion concerns the recommendations that reference it.
     let recs_by_report = rec_controller.store();
@@ -343,6 +355,18 @@ where
 {
     let namespace = object.meta().namespace.clone().unwrap_or_default();
     let name = object.meta().name.clone().unwrap_or_default();
+    let key = format!("{}/{namespace}/{name}", K::kind(&()));
+    let version = object.meta().resource_version.clone().unwrap_or_default();
+    let essence = status_essence(status);
+    // The watch cache can still show the object as it was before our last write; the same
+    // status computed again from that old view must not be written twice.
+    let already_written = ctx.written.lock().is_ok_and(|w| {
+        w.get(&key)
+            .is_some_and(|(v, e)| *v == version && *e == essence)
+    });
+    if already_written {
+        return Ok(());
+    }
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
     let patch = serde_json::json!({
         "apiVersion": K::api_version(&()),
@@ -356,9 +380,25 @@ where
         &Patch::Apply(&patch),
     )
     .await?;
+    if let Ok(mut written) = ctx.written.lock() {
+        written.insert(key, (version, essence));
+    }
     ctx.metrics.wrote(status_resource::<K>());
     info!(ready, "status written");
     Ok(())
+}
+
+/// A status without its transition times, which a stale view recomputes as "now".
+fn status_essence(status: &impl serde::Serialize) -> serde_json::Value {
+    let mut value = serde_json::to_value(status).unwrap_or_default();
+    if let Some(conditions) = value.get_mut("conditions").and_then(|c| c.as_array_mut()) {
+        for condition in conditions {
+            if let Some(fields) = condition.as_object_mut() {
+                fields.remove("lastTransitionTime");
+            }
+        }
+    }
+    value
 }
 
 /// The metric label for a kind's status subresource.

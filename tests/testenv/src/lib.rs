@@ -461,6 +461,21 @@ impl ControlPlane {
         self.client_from(kubeconfig).await
     }
 
+    /// Writes a kubeconfig file for `user` in `groups` (a client certificate), for a process to
+    /// run as that identity.
+    pub fn write_user_kubeconfig(
+        &self,
+        user: &str,
+        groups: &[&str],
+        path: &Path,
+    ) -> Result<(), Error> {
+        let cert = self.ca.client_cert(user, groups)?;
+        let kubeconfig = self.kubeconfig(user, Self::cert_auth(&cert));
+        let text =
+            serde_json::to_string_pretty(&kubeconfig).map_err(|e| Error::Other(e.to_string()))?;
+        std::fs::write(path, text).map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    }
+
     /// Writes a kubeconfig file for the ServiceAccount `namespace/name` (see
     /// [`Self::service_account_client`]), for a process such as the operator to run as it.
     pub async fn write_service_account_kubeconfig(

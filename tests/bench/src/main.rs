@@ -1,0 +1,496 @@
+//! `make bench`: N reports with 3 recommendations each on the local control plane, converged by
+//! the operator and, in the same run, written by a plain client making exactly the writes the
+//! operator must make (the floor). Counts come from the API server's audit log, filtered by each
+//! client's identity. Prints a table and writes target/bench/results.json.
+//!
+//! Environment: BENCH_REPORTS (default 1000), BENCH_CONCURRENCY (16, for both the operator and
+//! the floor), BENCH_IDLE_SECONDS (60), BENCH_OPERATOR (default target/release/tripreport-operator).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt, stream};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::runtime::{conditions, wait::await_condition, watcher};
+use kube::{Api, Client, ResourceExt};
+use serde_json::{Value, json};
+use testenv::{ControlPlane, Lifetime, StartOptions};
+
+const OPERATOR_USER: &str = "tripreport-bench-operator";
+const FLOOR_USER: &str = "tripreport-bench-floor";
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() -> ExitCode {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = root.join("target/bench");
+    let _ = std::fs::remove_dir_all(out.join("controlplane"));
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        eprintln!("bench: {}: {e}", out.display());
+        return ExitCode::FAILURE;
+    }
+    // Metadata-level audit records of the two clients measured, and nothing else.
+    let policy = out.join("audit-policy.yaml");
+    let policy_text = format!(
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n\
+         - level: Metadata\n  users: [{OPERATOR_USER}, {FLOOR_USER}]\n- level: None\n"
+    );
+    if let Err(e) = std::fs::write(&policy, policy_text) {
+        eprintln!("bench: {}: {e}", policy.display());
+        return ExitCode::FAILURE;
+    }
+    let dir = out.join("controlplane");
+    let audit = dir.join("audit.log");
+    eprintln!("bench: starting the control plane in {}", dir.display());
+    let cp = match ControlPlane::start(StartOptions {
+        dir: dir.clone(),
+        lifetime: Lifetime::Attached,
+        remove_dir_on_stop: false,
+        extra_apiserver_args: vec![
+            format!("--audit-policy-file={}", policy.display()),
+            format!("--audit-log-path={}", audit.display()),
+            "--audit-log-maxsize=0".into(),
+        ],
+    }) {
+        Ok(cp) => cp,
+        Err(e) => {
+            eprintln!("bench: the control plane did not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(&cp, &root, &out, &audit));
+    cp.stop();
+    match result {
+        Ok(ok) if ok => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn resource(kind: &str) -> ApiResource {
+    ApiResource::from_gvk(&GroupVersionKind::gvk("tripreports.dev", "v1alpha1", kind))
+}
+
+/// About 8 KB of text, different per report.
+fn body(i: usize) -> String {
+    let sentence = format!(
+        "Report {i}: the talks on operators, observability and delivery were worth the trip; \
+         we would send the team again and watch the recordings together. "
+    );
+    sentence.repeat(8192 / sentence.len() + 1)[..8192].to_string()
+}
+
+fn report(i: usize) -> Value {
+    json!({
+        "apiVersion": "tripreports.dev/v1alpha1", "kind": "ConferenceReport",
+        "metadata": {"name": format!("report-{i:05}")},
+        "spec": {
+            "title": format!("What we saw, part {i}"),
+            "conference": {"name": "KubeCon + CloudNativeCon Europe", "year": 2019, "city": "Barcelona",
+                           "startDate": "2019-05-20", "endDate": "2019-05-23", "attendees": 7700},
+            "author": {"name": "Jane Doe"},
+            "language": "en",
+            "body": body(i),
+            "highlights": ["Operators need honest statuses", "Loki indexes labels"],
+            "themes": ["observability", "operators"],
+            "review": {"requiredApprovals": 1, "approvals": [{"reviewer": "bob"}]}
+        }
+    })
+}
+
+fn recommendation(i: usize, j: usize) -> Value {
+    json!({
+        "apiVersion": "tripreports.dev/v1alpha1", "kind": "TalkRecommendation",
+        "metadata": {"name": format!("report-{i:05}-talk-{j}")},
+        "spec": {
+            "reportRef": {"name": format!("report-{i:05}")},
+            "talk": {"title": format!("Talk {j} of report {i}"), "speakers": ["A. Speaker"],
+                     "videoURL": format!("https://videos.example.com/{i}/{j}")},
+            "rating": 1 + (i + j) % 5,
+            "reason": "It changed how we run our clusters; worth an hour of anyone's time.",
+            "review": {"reviewer": "bob", "verdict": "Approved"}
+        }
+    })
+}
+
+async fn namespace(client: &Client, name: &str) -> Result<(), Error> {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}}))?;
+    namespaces.create(&PostParams::default(), &ns).await?;
+    Ok(())
+}
+
+async fn install_crds(client: &Client, root: &Path) -> Result<(), Error> {
+    let text = std::fs::read_to_string(root.join("crds/tripreports.dev.yaml"))?;
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for document in serde_yaml_ng::Deserializer::from_str(&text) {
+        let crd: CustomResourceDefinition = serde::Deserialize::deserialize(document)?;
+        let name = crd.name_any();
+        crds.patch(
+            &name,
+            &PatchParams::apply("bench").force(),
+            &Patch::Apply(&crd),
+        )
+        .await?;
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            await_condition(crds.clone(), &name, conditions::is_crd_established()),
+        )
+        .await??;
+    }
+    Ok(())
+}
+
+/// Creates N reports and 3N recommendations in `ns`; returns the reports (for their uids).
+async fn create_all(client: &Client, ns: &str, n: usize) -> Result<Vec<DynamicObject>, Error> {
+    let reports: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), ns, &resource("ConferenceReport"));
+    let recs: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), ns, &resource("TalkRecommendation"));
+    let created: Vec<DynamicObject> = stream::iter(0..n)
+        .map(|i| {
+            let reports = reports.clone();
+            async move {
+                reports
+                    .create(&PostParams::default(), &serde_json::from_value(report(i))?)
+                    .await
+                    .map_err(Error::from)
+            }
+        })
+        .buffer_unordered(64)
+        .try_collect()
+        .await?;
+    stream::iter((0..n).flat_map(|i| (0..3).map(move |j| (i, j))))
+        .map(|(i, j)| {
+            let recs = recs.clone();
+            async move {
+                recs.create(
+                    &PostParams::default(),
+                    &serde_json::from_value(recommendation(i, j))?,
+                )
+                .await
+                .map(|_| ())
+                .map_err(Error::from)
+            }
+        })
+        .buffer_unordered(64)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(created)
+}
+
+/// Exactly the writes the operator must make, with no controller and no rendering: per report
+/// one ConfigMap apply (of a summary's size) and one status apply, per recommendation one status
+/// apply, `concurrency` at a time.
+async fn floor(
+    client: &Client,
+    ns: &str,
+    reports: &[DynamicObject],
+    concurrency: usize,
+) -> Result<Duration, Error> {
+    let report_api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), ns, &resource("ConferenceReport"));
+    let rec_api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), ns, &resource("TalkRecommendation"));
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    let params = PatchParams::apply("tripreport-operator").force();
+    let condition = |type_: &str, reason: &str| {
+        json!({"type": type_, "status": "True", "reason": reason, "message": "published",
+               "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"})
+    };
+    let start = Instant::now();
+    stream::iter(reports.iter().enumerate())
+        .map(|(i, report)| {
+            let (cms, report_api, rec_api, params) = (cms.clone(), report_api.clone(), rec_api.clone(), params.clone());
+            let name = report.name_any();
+            let uid = report.uid().unwrap_or_default();
+            let ready = condition("Ready", "Published");
+            async move {
+                let data = body(i) + &"x".repeat(2000);
+                let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": format!("{name}-summary"),
+                        "labels": {"app.kubernetes.io/managed-by": "tripreport-operator", "tripreports.dev/report": name},
+                        "annotations": {"tripreports.dev/digest": "sha256:0"},
+                        "ownerReferences": [{"apiVersion": "tripreports.dev/v1alpha1", "kind": "ConferenceReport",
+                            "name": name, "uid": uid, "controller": true, "blockOwnerDeletion": true}]},
+                    "data": {"summary.md": data, "summary.json": "{}"}});
+                cms.patch(&format!("{name}-summary"), &params, &Patch::Apply(&cm)).await?;
+                let status = json!({"apiVersion": "tripreports.dev/v1alpha1", "kind": "ConferenceReport",
+                    "status": {"observedGeneration": 1, "reviewed": true, "summarized": true,
+                               "recommendations": {"total": 3, "approved": 3, "pending": 0},
+                               "conditions": [ready]}});
+                report_api.patch_status(&name, &params, &Patch::Apply(&status)).await?;
+                for j in 0..3 {
+                    let status = json!({"apiVersion": "tripreports.dev/v1alpha1", "kind": "TalkRecommendation",
+                        "status": {"observedGeneration": 1, "reviewed": true,
+                                   "conditions": [{"type": "Ready", "status": "True", "reason": "Resolved", "message": "ok",
+                                                   "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"}]}});
+                    rec_api.patch_status(&format!("{name}-talk-{j}"), &params, &Patch::Apply(&status)).await?;
+                }
+                Ok::<(), Error>(())
+            }
+        })
+        .buffer_unordered(concurrency)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(start.elapsed())
+}
+
+fn ready_for_generation(object: &DynamicObject) -> bool {
+    let generation = object.metadata.generation;
+    object.data["status"]["observedGeneration"].as_i64() == generation
+        && object.data["status"]["conditions"]
+            .as_array()
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            })
+}
+
+/// Waits, through watches (not polling), until every report and recommendation in `ns` is Ready
+/// for its current generation.
+async fn converged(
+    client: &Client,
+    ns: &str,
+    reports: usize,
+    recs: usize,
+) -> Result<Instant, Error> {
+    let watch = |kind: &str, expected: usize| {
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &resource(kind));
+        async move {
+            let mut ready = std::collections::HashSet::new();
+            let mut events = watcher(api, watcher::Config::default()).boxed();
+            while let Some(event) = events.try_next().await? {
+                if let watcher::Event::Apply(o) | watcher::Event::InitApply(o) = event {
+                    if ready_for_generation(&o) {
+                        ready.insert(o.name_any());
+                    } else {
+                        ready.remove(&o.name_any());
+                    }
+                }
+                if ready.len() == expected {
+                    return Ok::<Instant, Error>(Instant::now());
+                }
+            }
+            Err("the watch ended".into())
+        }
+    };
+    let (a, b) = futures::future::try_join(
+        watch("ConferenceReport", reports),
+        watch("TalkRecommendation", recs),
+    )
+    .await?;
+    Ok(a.max(b))
+}
+
+/// Requests by one user in the audit log after byte `from` (and before `to`), by verb and
+/// resource.
+fn audit_counts(audit: &Path, user: &str, from: u64, to: u64) -> BTreeMap<String, u64> {
+    let text = std::fs::read(audit).unwrap_or_default();
+    let end = (to as usize).min(text.len());
+    let start = (from as usize).min(end);
+    let mut counts = BTreeMap::new();
+    for line in String::from_utf8_lossy(&text[start..end]).lines() {
+        let Ok(event) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        if event["user"]["username"] != user || event["stage"] != "ResponseComplete" {
+            continue;
+        }
+        let object = &event["objectRef"];
+        let mut resource = object["resource"].as_str().unwrap_or("?").to_string();
+        if let Some(sub) = object["subresource"].as_str() {
+            resource = format!("{resource}/{sub}");
+        }
+        *counts
+            .entry(format!(
+                "{} {resource}",
+                event["verb"].as_str().unwrap_or("?")
+            ))
+            .or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Writes to anything but the leader Lease, whose renewal is how a leader stays one.
+fn writes(counts: &BTreeMap<String, u64>) -> u64 {
+    counts
+        .iter()
+        .filter(|(k, _)| !matches!(k.split(' ').next(), Some("get" | "list" | "watch")))
+        .filter(|(k, _)| !k.ends_with(" leases"))
+        .map(|(_, v)| v)
+        .sum()
+}
+
+fn audit_offset(audit: &Path) -> u64 {
+    std::fs::metadata(audit).map(|m| m.len()).unwrap_or(0)
+}
+
+struct Operator(Child);
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Result<bool, Error> {
+    let n = env_number("BENCH_REPORTS", 1000) as usize;
+    let concurrency = env_number("BENCH_CONCURRENCY", 16) as usize;
+    let idle = Duration::from_secs(env_number("BENCH_IDLE_SECONDS", 60));
+    let admin = cp.admin_client().await?;
+    install_crds(&admin, root).await?;
+
+    eprintln!(
+        "bench: the floor: creating {n} reports and {} recommendations",
+        3 * n
+    );
+    namespace(&admin, "floor").await?;
+    let floor_reports = create_all(&admin, "floor", n).await?;
+    let floor_client = cp.user_client(FLOOR_USER, &["system:masters"]).await?;
+    let floor_from = audit_offset(audit);
+    let floor_time = floor(&floor_client, "floor", &floor_reports, concurrency).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let floor_counts = audit_counts(audit, FLOOR_USER, floor_from, audit_offset(audit));
+    eprintln!("bench: the floor took {floor_time:?}");
+
+    eprintln!("bench: the operator: creating the same objects while it is paused");
+    namespace(&admin, "bench").await?;
+    let button: Api<ConfigMap> = Api::namespaced(admin.clone(), "bench");
+    let press = |paused: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "tripreport-operator-control"},
+               "data": {"paused": paused}})
+    };
+    button
+        .patch(
+            "tripreport-operator-control",
+            &PatchParams::apply("bench"),
+            &Patch::Apply(press("true")),
+        )
+        .await?;
+    let kubeconfig = out.join("operator.kubeconfig");
+    cp.write_user_kubeconfig(OPERATOR_USER, &["system:masters"], &kubeconfig)?;
+    let binary = std::env::var_os("BENCH_OPERATOR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/release/tripreport-operator"));
+    let log = std::fs::File::create(out.join("operator.log"))?;
+    let mut command = Command::new(&binary);
+    command
+        .args([
+            "run",
+            "--namespace",
+            "bench",
+            "--operator-namespace",
+            "bench",
+            "--http-addr",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--concurrency",
+            &concurrency.to_string(),
+            "--log-format",
+            "json",
+        ])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    testenv::die_with_this_thread(&mut command);
+    let _operator = Operator(
+        command
+            .spawn()
+            .map_err(|e| format!("{}: {e}", binary.display()))?,
+    );
+    create_all(&admin, "bench", n).await?;
+    // Every object exists and none is handled: releasing the button is "the last object
+    // created" with all the work still to do.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let from = audit_offset(audit);
+    let released = Instant::now();
+    button
+        .patch(
+            "tripreport-operator-control",
+            &PatchParams::apply("bench"),
+            &Patch::Apply(press("false")),
+        )
+        .await?;
+    let done = converged(&admin, "bench", n, 3 * n).await?;
+    let operator_time = done.duration_since(released);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let to = audit_offset(audit);
+    let operator_counts = audit_counts(audit, OPERATOR_USER, from, to);
+    eprintln!("bench: the operator converged in {operator_time:?}; idle window of {idle:?}");
+    tokio::time::sleep(idle).await;
+    let idle_counts = audit_counts(audit, OPERATOR_USER, to, audit_offset(audit));
+
+    let ratio = operator_time.as_secs_f64() / floor_time.as_secs_f64();
+    let (op_writes, floor_writes, idle_writes) = (
+        writes(&operator_counts),
+        writes(&floor_counts),
+        writes(&idle_counts),
+    );
+    let per = |w: u64| w as f64 / (4 * n) as f64;
+    println!();
+    println!(
+        "N = {n} reports, {} recommendations, concurrency {concurrency}",
+        3 * n
+    );
+    println!("{:<44} {:>12} {:>12}", "", "operator", "floor");
+    println!(
+        "{:<44} {:>11.2}s {:>11.2}s",
+        "time to converge / to write",
+        operator_time.as_secs_f64(),
+        floor_time.as_secs_f64()
+    );
+    println!("{:<44} {:>12.2}", "operator time / floor time", ratio);
+    println!("{:<44} {:>12} {:>12}", "writes", op_writes, floor_writes);
+    println!(
+        "{:<44} {:>12.2} {:>12.2}",
+        "writes per object",
+        per(op_writes),
+        per(floor_writes)
+    );
+    println!(
+        "{:<44} {:>12}",
+        format!("writes in the {}s idle window", idle.as_secs()),
+        idle_writes
+    );
+    println!("requests by verb during convergence (operator):");
+    for (k, v) in &operator_counts {
+        println!("  {k:<42} {v:>12}");
+    }
+    let results = json!({
+        "reports": n, "recommendations": 3 * n, "concurrency": concurrency,
+        "operator_seconds": operator_time.as_secs_f64(), "floor_seconds": floor_time.as_secs_f64(),
+        "ratio": ratio,
+        "operator_writes": op_writes, "floor_writes": floor_writes,
+        "operator_requests": operator_counts, "floor_requests": floor_counts,
+        "idle_seconds": idle.as_secs(), "idle_writes": idle_writes, "idle_requests": idle_counts,
+    });
+    let path = out.join("results.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&results)?)?;
+    println!("\nwrote {}", path.display());
+    Ok(idle_writes == 0)
+}
