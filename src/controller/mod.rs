@@ -18,11 +18,12 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt, future};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Patch, PatchParams};
-use kube::runtime::Controller;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::utils::Predicate as _;
+use kube::runtime::watcher::{self, watcher};
+use kube::runtime::{Controller, WatchStreamExt, predicates};
 use kube::{Api, Client, Resource};
 use tracing::{info, warn};
 
@@ -150,6 +151,39 @@ where
     }
 }
 
+/// The objects of `api` whose spec changed (a new generation), or that were created or deleted:
+/// what can change another object's reconcile. Status-only updates are dropped.
+fn spec_changes<K>(
+    api: Api<K>,
+) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static
+where
+    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
+    let mut generations: HashMap<String, Option<i64>> = HashMap::new();
+    watcher(api, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .flat_map(move |event| {
+            let changed: Vec<Result<K, watcher::Error>> = match event {
+                Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
+                    let uid = o.meta().uid.clone().unwrap_or_default();
+                    let generation = o.meta().generation;
+                    if generations.insert(uid, generation) == Some(generation) {
+                        Vec::new()
+                    } else {
+                        vec![Ok(o)]
+                    }
+                }
+                Ok(watcher::Event::Delete(o)) => {
+                    generations.remove(o.meta().uid.as_deref().unwrap_or_default());
+                    vec![Ok(o)]
+                }
+                Ok(_) => Vec::new(),
+                Err(e) => vec![Err(e)],
+            };
+            futures::stream::iter(changed)
+        })
+}
+
 fn controller_config(concurrency: u16) -> kube::runtime::controller::Config {
     kube::runtime::controller::Config::default().concurrency(concurrency)
 }
@@ -260,37 +294,47 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         metrics: metrics.clone(),
     });
 
-    let report_controller =
-        Controller::new(reports.clone(), watcher::Config::default().any_semantic())
-            // Only the operator's own ConfigMaps: never a cache of every ConfigMap in the cluster.
-            .owns(
-                config_maps,
-                watcher::Config::default()
-                    .labels(summary::SELECTOR)
-                    .any_semantic(),
-            )
-            .watches(
-                recommendations.clone(),
-                watcher::Config::default().any_semantic(),
-                |rec| {
-                    let namespace = rec.meta().namespace.clone().unwrap_or_default();
-                    Some(ObjectRef::new(&rec.spec.report_ref.name).within(&namespace))
-                },
-            )
-            .reconcile_all_on(gate.reopened())
-            .with_config(controller_config(settings.concurrency));
-    let rec_controller =
-        Controller::new(recommendations, watcher::Config::default().any_semantic())
-            .reconcile_all_on(gate.reopened())
-            .with_config(controller_config(settings.concurrency));
-    let report_store = report_controller.store();
-    // A report's arrival, change or deletion concerns the recommendations that reference it.
-    let recs_by_report = rec_controller.store();
-    let rec_store = rec_controller.store();
-    let rec_controller = rec_controller.watches(
-        reports,
+    // Each controller's own objects trigger it only when their spec (generation) or, for a
+    // report, its annotations (tripreports.dev/requested-at) change: its own status writes
+    // would otherwise each cost a reconcile that changes nothing.
+    let (report_store, report_writer) = reflector::store();
+    let report_trigger = watcher(reports.clone(), watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(report_writer)
+        .applied_objects()
+        .predicate_filter(
+            (predicates::generation as fn(&ConferenceReport) -> Option<u64>)
+                .combine(predicates::annotations),
+            Default::default(),
+        );
+    let (rec_store, rec_writer) = reflector::store();
+    let rec_trigger = watcher(
+        recommendations.clone(),
         watcher::Config::default().any_semantic(),
-        move |report| {
+    )
+    .default_backoff()
+    .reflect(rec_writer)
+    .applied_objects()
+    .predicate_filter(predicates::generation, Default::default());
+
+    let report_controller = Controller::for_stream(report_trigger, report_store.clone())
+        // Only the operator's own ConfigMaps: never a cache of every ConfigMap in the cluster.
+        .owns(
+            config_maps,
+            watcher::Config::default()
+                .labels(summary::SELECTOR)
+                .any_semantic(),
+        )
+        .watches_stream(spec_changes(recommendations), |rec| {
+            let namespace = rec.meta().namespace.clone().unwrap_or_default();
+            Some(ObjectRef::new(&rec.spec.report_ref.name).within(&namespace))
+        })
+        .reconcile_all_on(gate.reopened())
+        .with_config(controller_config(settings.concurrency));
+    // A report's arrival, spec change or deletion concerns the recommendations that name it.
+    let recs_by_report = rec_store.clone();
+    let rec_controller = Controller::for_stream(rec_trigger, rec_store.clone())
+        .watches_stream(spec_changes(reports), move |report| {
             let namespace = report.meta().namespace.clone();
             let name = report.meta().name.clone().unwrap_or_default();
             recs_by_report
@@ -299,8 +343,9 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
                 .filter(|rec| rec.meta().namespace == namespace && rec.spec.report_ref.name == name)
                 .map(|rec| ObjectRef::from_obj(&*rec))
                 .collect::<Vec<_>>()
-        },
-    );
+        })
+        .reconcile_all_on(gate.reopened())
+        .with_config(controller_config(settings.concurrency));
 
     tokio::spawn(async move {
         // Ready once both caches hold a full list: a follower is then ready to lead at once.
