@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, future};
+use futures::{StreamExt, TryStreamExt, future};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
@@ -58,11 +58,23 @@ pub struct Context {
     /// Per object: the resourceVersion it had when the operator last wrote its status, and what
     /// it wrote (see `apply_status`).
     written: Mutex<HashMap<String, (String, serde_json::Value)>>,
+    /// resourceVersions of the summaries the operator just applied: their watch events are
+    /// its own writes coming back, not a change to react to.
+    echoes: Arc<Mutex<std::collections::HashSet<String>>>,
     gate: Arc<Gate>,
     metrics: Arc<Metrics>,
 }
 
 impl Context {
+    fn expect_echo(&self, applied: &ConfigMap) {
+        if let (Some(version), Ok(mut echoes)) = (
+            applied.metadata.resource_version.clone(),
+            self.echoes.lock(),
+        ) {
+            echoes.insert(version);
+        }
+    }
+
     /// Checked right before every write, so the button stops writes mid-reconcile too.
     fn writable(&self) -> Result<(), Error> {
         if self.gate.may_write() {
@@ -285,11 +297,13 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         controller: FIELD_MANAGER.to_string(),
         instance: Some(settings.identity.clone()),
     };
+    let echoes: Arc<Mutex<std::collections::HashSet<String>>> = Arc::default();
     let context = Arc::new(Context {
         recorder: Recorder::new(client.clone(), reporter),
         client,
         failures: Mutex::default(),
         written: Mutex::default(),
+        echoes: echoes.clone(),
         gate: gate.clone(),
         metrics: metrics.clone(),
     });
@@ -319,11 +333,24 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
 
     let report_controller = Controller::for_stream(report_trigger, report_store.clone())
         // Only the operator's own ConfigMaps: never a cache of every ConfigMap in the cluster.
-        .owns(
-            config_maps,
-            watcher::Config::default()
-                .labels(summary::SELECTOR)
-                .any_semantic(),
+        // Hand edits and deletions come back to the report; its own applies do not.
+        .owns_stream(
+            watcher(
+                config_maps,
+                watcher::Config::default()
+                    .labels(summary::SELECTOR)
+                    .any_semantic(),
+            )
+            .default_backoff()
+            .touched_objects()
+            .try_filter(move |cm| {
+                let echo = cm
+                    .metadata
+                    .resource_version
+                    .as_ref()
+                    .is_some_and(|v| echoes.lock().is_ok_and(|mut e| e.remove(v)));
+                future::ready(!echo)
+            }),
         )
         .watches_stream(spec_changes(recommendations), |rec| {
             let namespace = rec.meta().namespace.clone().unwrap_or_default();

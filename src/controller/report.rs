@@ -237,12 +237,14 @@ async fn publish_and_describe(
         .is_some_and(|cm| summary::up_to_date(cm, &desired))
     {
         ctx.writable()?;
-        api.patch(
-            &cm_name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&desired),
-        )
-        .await?;
+        let applied = api
+            .patch(
+                &cm_name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&desired),
+            )
+            .await?;
+        ctx.expect_echo(&applied);
         ctx.metrics.wrote("configmaps");
         let what = match &existing {
             None => "published",
