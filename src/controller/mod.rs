@@ -20,7 +20,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
-use kube::runtime::reflector::{self, ObjectRef};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::utils::Predicate as _;
 use kube::runtime::watcher::{self, watcher};
 use kube::runtime::{Controller, WatchStreamExt, predicates};
@@ -53,6 +53,11 @@ pub struct Settings {
 
 pub struct Context {
     pub client: Client,
+    /// Caches, each filled by its watch before that watch's event triggers any reconcile, so a
+    /// reconcile never sees a cache older than the event that caused it (see `fan_out`).
+    pub reports: Store<ConferenceReport>,
+    pub recommendations: Store<TalkRecommendation>,
+    pub config_maps: Store<ConfigMap>,
     recorder: Recorder,
     failures: Mutex<HashMap<String, u32>>,
     /// Per object: the resourceVersion it had when the operator last wrote its status, and what
@@ -66,6 +71,13 @@ pub struct Context {
 }
 
 impl Context {
+    /// Until every cache holds its first full list, an absent object may only be not yet seen.
+    async fn caches_synced(&self) {
+        synced(&self.reports).await;
+        synced(&self.recommendations).await;
+        synced(&self.config_maps).await;
+    }
+
     fn expect_echo(&self, applied: &ConfigMap) {
         if let (Some(version), Ok(mut echoes)) = (
             applied.metadata.resource_version.clone(),
@@ -163,37 +175,111 @@ where
     }
 }
 
-/// The objects of `api` whose spec changed (a new generation), or that were created or deleted:
-/// what can change another object's reconcile. Status-only updates are dropped.
-fn spec_changes<K>(
+type Events<K> = futures::channel::mpsc::UnboundedReceiver<watcher::Event<K>>;
+
+/// One watch of `api`, reflected into a cache, whose events are then handed to `N` consumers, in
+/// that order: whatever an event triggers reads a cache at least as new as the event. (kube-
+/// runtime's shared streams give the same order but leave deletions out.) The returned future
+/// drives the watch.
+fn fan_out<K, const N: usize>(
     api: Api<K>,
-) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static
+    config: watcher::Config,
+) -> (
+    Store<K>,
+    [Events<K>; N],
+    impl Future<Output = ()> + Send + 'static,
+)
 where
-    K: Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+    K: Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
 {
-    let mut generations: HashMap<String, Option<i64>> = HashMap::new();
-    watcher(api, watcher::Config::default().any_semantic())
+    let (store, writer) = reflector::store();
+    let mut senders = Vec::with_capacity(N);
+    let receivers: [Events<K>; N] = std::array::from_fn(|_| {
+        let (sender, receiver) = futures::channel::mpsc::unbounded();
+        senders.push(sender);
+        receiver
+    });
+    let kind = K::kind(&()).to_string();
+    let driver = watcher(api, config)
         .default_backoff()
-        .flat_map(move |event| {
-            let changed: Vec<Result<K, watcher::Error>> = match event {
-                Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
-                    let uid = o.meta().uid.clone().unwrap_or_default();
-                    let generation = o.meta().generation;
-                    if generations.insert(uid, generation) == Some(generation) {
-                        Vec::new()
-                    } else {
-                        vec![Ok(o)]
+        .reflect(writer)
+        .for_each(move |event| {
+            match event {
+                Ok(event) => {
+                    for sender in &senders {
+                        let _ = sender.unbounded_send(event.clone());
                     }
                 }
-                Ok(watcher::Event::Delete(o)) => {
-                    generations.remove(o.meta().uid.as_deref().unwrap_or_default());
+                // The watch retries with backoff by itself; say so once per failure.
+                Err(e) => warn!(kind, error = %e, "watch failed; retrying"),
+            }
+            future::ready(())
+        });
+    (store, receivers, driver)
+}
+
+/// The created or changed objects of a fanned-out watch, as a controller trigger.
+fn applied<K: Send + 'static>(
+    events: Events<K>,
+) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static {
+    events.flat_map(|event| {
+        let objects = match event {
+            watcher::Event::Apply(o) | watcher::Event::InitApply(o) => vec![Ok(o)],
+            _ => Vec::new(),
+        };
+        futures::stream::iter(objects)
+    })
+}
+
+/// Created, changed or deleted objects of a fanned-out watch.
+fn touched<K: Send + 'static>(
+    events: Events<K>,
+) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static {
+    events.flat_map(|event| {
+        let objects = match event {
+            watcher::Event::Apply(o) | watcher::Event::InitApply(o) | watcher::Event::Delete(o) => {
+                vec![Ok(o)]
+            }
+            _ => Vec::new(),
+        };
+        futures::stream::iter(objects)
+    })
+}
+
+/// The objects whose spec changed (a new generation), or that were created or deleted: what can
+/// change another object's reconcile. Status-only updates are dropped.
+fn spec_changes<K>(
+    events: Events<K>,
+) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static
+where
+    K: Resource + Send + 'static,
+{
+    let mut generations: HashMap<String, Option<i64>> = HashMap::new();
+    events.flat_map(move |event| {
+        let changed: Vec<Result<K, watcher::Error>> = match event {
+            watcher::Event::Apply(o) | watcher::Event::InitApply(o) => {
+                let uid = o.meta().uid.clone().unwrap_or_default();
+                let generation = o.meta().generation;
+                if generations.insert(uid, generation) == Some(generation) {
+                    Vec::new()
+                } else {
                     vec![Ok(o)]
                 }
-                Ok(_) => Vec::new(),
-                Err(e) => vec![Err(e)],
-            };
-            futures::stream::iter(changed)
-        })
+            }
+            watcher::Event::Delete(o) => {
+                generations.remove(o.meta().uid.as_deref().unwrap_or_default());
+                vec![Ok(o)]
+            }
+            _ => Vec::new(),
+        };
+        futures::stream::iter(changed)
+    })
 }
 
 fn controller_config(concurrency: u16) -> kube::runtime::controller::Config {
@@ -297,6 +383,32 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         controller: FIELD_MANAGER.to_string(),
         instance: Some(settings.identity.clone()),
     };
+    // One watch per kind. Each fills its cache, then hands the event to the triggers: a
+    // controller's own objects pass only on a new generation (a report's also on annotation
+    // changes, for requested-at), so its own status writes do not come back as reconciles; the
+    // other kind's pass on creation, spec change and deletion.
+    let (report_store, [report_events, report_events_for_recs], report_watch) =
+        fan_out(reports, watcher::Config::default().any_semantic());
+    let (rec_store, [rec_events, rec_events_for_reports], rec_watch) =
+        fan_out(recommendations, watcher::Config::default().any_semantic());
+    // Only the operator's own ConfigMaps: never a cache of every ConfigMap in the cluster.
+    let (cm_store, [cm_events], cm_watch) = fan_out(
+        config_maps,
+        watcher::Config::default()
+            .labels(summary::SELECTOR)
+            .any_semantic(),
+    );
+    tokio::spawn(report_watch);
+    tokio::spawn(rec_watch);
+    tokio::spawn(cm_watch);
+    let report_trigger = applied(report_events).predicate_filter(
+        (predicates::generation as fn(&ConferenceReport) -> Option<u64>)
+            .combine(predicates::annotations),
+        Default::default(),
+    );
+    let rec_trigger =
+        applied(rec_events).predicate_filter(predicates::generation, Default::default());
+
     let echoes: Arc<Mutex<std::collections::HashSet<String>>> = Arc::default();
     let context = Arc::new(Context {
         recorder: Recorder::new(client.clone(), reporter),
@@ -304,55 +416,24 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         failures: Mutex::default(),
         written: Mutex::default(),
         echoes: echoes.clone(),
+        reports: report_store.clone(),
+        recommendations: rec_store.clone(),
+        config_maps: cm_store,
         gate: gate.clone(),
         metrics: metrics.clone(),
     });
 
-    // Each controller's own objects trigger it only when their spec (generation) or, for a
-    // report, its annotations (tripreports.dev/requested-at) change: its own status writes
-    // would otherwise each cost a reconcile that changes nothing.
-    let (report_store, report_writer) = reflector::store();
-    let report_trigger = watcher(reports.clone(), watcher::Config::default().any_semantic())
-        .default_backoff()
-        .reflect(report_writer)
-        .applied_objects()
-        .predicate_filter(
-            (predicates::generation as fn(&ConferenceReport) -> Option<u64>)
-                .combine(predicates::annotations),
-            Default::default(),
-        );
-    let (rec_store, rec_writer) = reflector::store();
-    let rec_trigger = watcher(
-        recommendations.clone(),
-        watcher::Config::default().any_semantic(),
-    )
-    .default_backoff()
-    .reflect(rec_writer)
-    .applied_objects()
-    .predicate_filter(predicates::generation, Default::default());
-
     let report_controller = Controller::for_stream(report_trigger, report_store.clone())
-        // Only the operator's own ConfigMaps: never a cache of every ConfigMap in the cluster.
-        // Hand edits and deletions come back to the report; its own applies do not.
-        .owns_stream(
-            watcher(
-                config_maps,
-                watcher::Config::default()
-                    .labels(summary::SELECTOR)
-                    .any_semantic(),
-            )
-            .default_backoff()
-            .touched_objects()
-            .try_filter(move |cm| {
-                let echo = cm
-                    .metadata
-                    .resource_version
-                    .as_ref()
-                    .is_some_and(|v| echoes.lock().is_ok_and(|mut e| e.remove(v)));
-                future::ready(!echo)
-            }),
-        )
-        .watches_stream(spec_changes(recommendations), |rec| {
+        // Hand edits and deletions of a summary come back to its report; its own applies do not.
+        .owns_stream(touched(cm_events).try_filter(move |cm| {
+            let echo = cm
+                .metadata
+                .resource_version
+                .as_ref()
+                .is_some_and(|v| echoes.lock().is_ok_and(|mut e| e.remove(v)));
+            future::ready(!echo)
+        }))
+        .watches_stream(spec_changes(rec_events_for_reports), |rec| {
             let namespace = rec.meta().namespace.clone().unwrap_or_default();
             Some(ObjectRef::new(&rec.spec.report_ref.name).within(&namespace))
         })
@@ -361,7 +442,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
     // A report's arrival, spec change or deletion concerns the recommendations that name it.
     let recs_by_report = rec_store.clone();
     let rec_controller = Controller::for_stream(rec_trigger, rec_store.clone())
-        .watches_stream(spec_changes(reports), move |report| {
+        .watches_stream(spec_changes(report_events_for_recs), move |report| {
             let namespace = report.meta().namespace.clone();
             let name = report.meta().name.clone().unwrap_or_default();
             recs_by_report

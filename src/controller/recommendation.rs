@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
-use kube::{Api, Resource, ResourceExt};
+use kube::{Resource, ResourceExt};
 use tracing::instrument;
 
 use super::report::now;
@@ -19,6 +19,7 @@ const KIND: &str = "TalkRecommendation";
 
 #[instrument(skip_all, fields(namespace = rec.namespace().unwrap_or_default(), object = rec.name_any()))]
 pub async fn reconcile(rec: Arc<TalkRecommendation>, ctx: Arc<Context>) -> Result<Action, Error> {
+    ctx.caches_synced().await;
     if rec.meta().deletion_timestamp.is_some() {
         return Ok(Action::await_change());
     }
@@ -27,8 +28,12 @@ pub async fn reconcile(rec: Arc<TalkRecommendation>, ctx: Arc<Context>) -> Resul
         field: "metadata.namespace",
     })?;
     let report_name = &rec.spec.report_ref.name;
-    let reports: Api<ConferenceReport> = Api::namespaced(ctx.client.clone(), &namespace);
-    let report = reports.get_opt(report_name).await?;
+    // From the cache: a report's arrival or deletion reaches the cache before it triggers
+    // this reconcile, so a stale answer here is always followed by a reconcile with a fresh one.
+    let report = ctx.reports.get(
+        &kube::runtime::reflector::ObjectRef::<ConferenceReport>::new(report_name)
+            .within(&namespace),
+    );
     // A suspended report freezes its recommendations' status too: no writes for it.
     if report
         .as_ref()

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::{Api, Resource, ResourceExt};
@@ -32,6 +32,7 @@ const KIND: &str = "ConferenceReport";
 
 #[instrument(skip_all, fields(namespace = report.namespace().unwrap_or_default(), object = report.name_any()))]
 pub async fn reconcile(report: Arc<ConferenceReport>, ctx: Arc<Context>) -> Result<Action, Error> {
+    ctx.caches_synced().await;
     if report.meta().deletion_timestamp.is_some() {
         // The summary goes with the report through garbage collection.
         return Ok(Action::await_change());
@@ -53,7 +54,7 @@ pub async fn reconcile(report: Arc<ConferenceReport>, ctx: Arc<Context>) -> Resu
             if matches!(error, Error::Halted) {
                 return Err(error);
             }
-            let recommendations = recommendations_of(&ctx, &namespace, &name).await?;
+            let recommendations = recommendations_of(&ctx, &namespace, &name);
             if error.is_permanent() {
                 // Never hidden: a condition and an Event (see write_status), and a metric.
                 ctx.metrics.failed(KIND, error.reason());
@@ -86,25 +87,18 @@ pub fn error_policy(report: Arc<ConferenceReport>, error: &Error, ctx: Arc<Conte
 struct Basics {
     review: crate::review::ReviewOutcome,
     counts: RecommendationCounts,
-    recommendations: Vec<TalkRecommendation>,
+    recommendations: Vec<Arc<TalkRecommendation>>,
 }
 
-/// The report's recommendations, read from the API server through the field selector the CRD
-/// declares on `spec.reportRef.name`.
-async fn recommendations_of(
-    ctx: &Context,
-    namespace: &str,
-    name: &str,
-) -> Result<Vec<TalkRecommendation>, Error> {
-    let api: Api<TalkRecommendation> = Api::namespaced(ctx.client.clone(), namespace);
-    let selector = format!("spec.reportRef.name={name}");
-    Ok(api
-        .list(&ListParams::default().fields(&selector))
-        .await?
-        .items)
+/// The report's recommendations, from the cache (as new as the event that triggered this
+/// reconcile; a newer change triggers another).
+fn recommendations_of(ctx: &Context, namespace: &str, name: &str) -> Vec<Arc<TalkRecommendation>> {
+    ctx.recommendations.state_filter(|rec| {
+        rec.spec.report_ref.name == name && rec.metadata.namespace.as_deref() == Some(namespace)
+    })
 }
 
-fn basics(report: &ConferenceReport, mut recommendations: Vec<TalkRecommendation>) -> Basics {
+fn basics(report: &ConferenceReport, mut recommendations: Vec<Arc<TalkRecommendation>>) -> Basics {
     // The cache's order is arbitrary; the renderer sorts, this keeps everything else stable.
     recommendations.sort_by_key(|rec| rec.name_any());
     let approved = recommendations
@@ -185,7 +179,7 @@ async fn publish_and_describe(
     namespace: &str,
     name: &str,
 ) -> Result<(ConferenceReportStatus, Action), Error> {
-    let basics = basics(report, recommendations_of(ctx, namespace, name).await?);
+    let basics = basics(report, recommendations_of(ctx, namespace, name));
     let problems = validate_report(&report.spec);
     if !problems.is_empty() {
         // The last good summary stays in place; only a valid spec replaces it.
@@ -231,7 +225,9 @@ async fn publish_and_describe(
     let desired = summary::desired(name, namespace, owner, rendered.data(), &rendered.digest);
     let cm_name = summary::config_map_name(name);
     let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
-    let existing = api.get_opt(&cm_name).await?;
+    let existing = ctx
+        .config_maps
+        .get(&kube::runtime::reflector::ObjectRef::<ConfigMap>::new(&cm_name).within(namespace));
     if !existing
         .as_ref()
         .is_some_and(|cm| summary::up_to_date(cm, &desired))
@@ -326,7 +322,7 @@ fn changed_condition(report: &ConferenceReport, type_: &str, reason: &str, messa
 /// operator lacks a permission): Stalled, so GitOps tools stop waiting.
 fn failed_status(
     report: &ConferenceReport,
-    recommendations: Vec<TalkRecommendation>,
+    recommendations: Vec<Arc<TalkRecommendation>>,
     error: &Error,
 ) -> ConferenceReportStatus {
     let basics = basics(report, recommendations);
@@ -345,7 +341,7 @@ fn failed_status(
 
 fn progressing_status(
     report: &ConferenceReport,
-    recommendations: Vec<TalkRecommendation>,
+    recommendations: Vec<Arc<TalkRecommendation>>,
     error: &Error,
 ) -> ConferenceReportStatus {
     let basics = basics(report, recommendations);
