@@ -1,7 +1,7 @@
-//! The two controllers and what they share. Each reconcile reads what it decides on (the report's
-//! recommendations, its summary, a recommendation's report) from the API server, not from a
-//! watch cache another stream fills: a cache can lag behind the event that triggered the
-//! reconcile, and a decision made on it could leave a stale summary with nothing to retrigger it.
+//! The two controllers and what they share. One watch per kind fills a cache and only then
+//! hands each event to the triggers (`fan_out`), so a reconcile reads caches at least as new as
+//! the event that caused it: when an answer is stale, a newer event is already on its way and
+//! will trigger another reconcile.
 //!
 //! Every write first asks the gate (`crate::controls`): only the leader writes, and nobody
 //! writes while the big red button is pressed.
