@@ -347,6 +347,103 @@ fn audit_offset(audit: &Path) -> u64 {
     std::fs::metadata(audit).map(|m| m.len()).unwrap_or(0)
 }
 
+/// The operator's peak and current resident memory (MiB) and CPU seconds, from /proc.
+fn process_usage(pid: u32) -> (f64, f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |field: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks
+    // (100 per second on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map(|(_, rest)| rest.split(' ').collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (
+        kib("VmHWM:") / 1024.0,
+        kib("VmRSS:") / 1024.0,
+        (ticks(11) + ticks(12)) / 100.0,
+    )
+}
+
+/// From changing one recommendation's rating to its report's summary showing it, through a
+/// watch of that summary; `samples` times over the converged objects.
+async fn edit_latencies(
+    client: &Client,
+    ns: &str,
+    n: usize,
+    samples: usize,
+) -> Result<Vec<Duration>, Error> {
+    let recs: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), ns, &resource("TalkRecommendation"));
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    let mut latencies = Vec::with_capacity(samples);
+    for k in 0..samples {
+        let i = k * n / samples;
+        let report = format!("report-{i:05}");
+        let rec_name = format!("{report}-talk-0");
+        let rec = recs.get(&rec_name).await?;
+        let rating = rec.data["spec"]["rating"].as_i64().unwrap_or(1) % 5 + 1;
+        let config = watcher::Config::default().fields(&format!("metadata.name={report}-summary"));
+        let mut events = watcher(cms.clone(), config).boxed();
+        // The watch's initial list first, so the edit's effect cannot be missed.
+        while let Some(event) = events.try_next().await? {
+            if matches!(event, watcher::Event::InitDone) {
+                break;
+            }
+        }
+        let patch = json!({"spec": {"rating": rating}});
+        let start = Instant::now();
+        recs.patch(&rec_name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+        let shows = |cm: &ConfigMap| {
+            let json: Value = cm
+                .data
+                .as_ref()
+                .and_then(|d| d.get("summary.json"))
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default();
+            json["recommendations"].as_array().is_some_and(|rs| {
+                rs.iter()
+                    .any(|r| r["name"] == rec_name.as_str() && r["rating"] == rating)
+            })
+        };
+        let seen = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(event) = events.try_next().await? {
+                if let watcher::Event::Apply(cm) = event
+                    && shows(&cm)
+                {
+                    return Ok::<Instant, Error>(Instant::now());
+                }
+            }
+            Err("the watch ended".into())
+        })
+        .await??;
+        latencies.push(seen.duration_since(start));
+    }
+    latencies.sort();
+    Ok(latencies)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index]
+}
+
 struct Operator(Child);
 impl Drop for Operator {
     fn drop(&mut self) {
@@ -418,11 +515,12 @@ async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Result
         .stdout(log.try_clone()?)
         .stderr(log);
     testenv::die_with_this_thread(&mut command);
-    let _operator = Operator(
+    let operator = Operator(
         command
             .spawn()
             .map_err(|e| format!("{}: {e}", binary.display()))?,
     );
+    let pid = operator.0.id();
     create_all(&admin, "bench", n).await?;
     // Every object exists and none is handled: releasing the button is "the last object
     // created" with all the work still to do.
@@ -444,6 +542,10 @@ async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Result
     eprintln!("bench: the operator converged in {operator_time:?}; idle window of {idle:?}");
     tokio::time::sleep(idle).await;
     let idle_counts = audit_counts(audit, OPERATOR_USER, to, audit_offset(audit));
+    let (peak_mib, steady_mib, cpu_seconds) = process_usage(pid);
+    eprintln!("bench: edit latency, 100 samples");
+    let latencies = edit_latencies(&admin, "bench", n, 100).await?;
+    let (p50, p99) = (percentile(&latencies, 0.50), percentile(&latencies, 0.99));
 
     let ratio = operator_time.as_secs_f64() / floor_time.as_secs_f64();
     let (op_writes, floor_writes, idle_writes) = (
@@ -477,6 +579,25 @@ async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Result
         format!("writes in the {}s idle window", idle.as_secs()),
         idle_writes
     );
+    println!(
+        "{:<44} {:>11.0}ms",
+        "edit latency p50",
+        p50.as_secs_f64() * 1000.0
+    );
+    println!(
+        "{:<44} {:>11.0}ms",
+        "edit latency p99",
+        p99.as_secs_f64() * 1000.0
+    );
+    println!("{:<44} {:>10.1}MiB", "operator RSS, peak", peak_mib);
+    println!(
+        "{:<44} {:>10.1}MiB",
+        "operator RSS, after the idle window", steady_mib
+    );
+    println!(
+        "{:<44} {:>11.1}s",
+        "operator CPU until the idle window's end", cpu_seconds
+    );
     println!("requests by verb during convergence (operator):");
     for (k, v) in &operator_counts {
         println!("  {k:<42} {v:>12}");
@@ -488,6 +609,9 @@ async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Result
         "operator_writes": op_writes, "floor_writes": floor_writes,
         "operator_requests": operator_counts, "floor_requests": floor_counts,
         "idle_seconds": idle.as_secs(), "idle_writes": idle_writes, "idle_requests": idle_counts,
+        "edit_latency_p50_ms": p50.as_secs_f64() * 1000.0, "edit_latency_p99_ms": p99.as_secs_f64() * 1000.0,
+        "operator_rss_peak_mib": peak_mib, "operator_rss_steady_mib": steady_mib,
+        "operator_cpu_seconds": cpu_seconds,
     });
     let path = out.join("results.json");
     std::fs::write(&path, serde_json::to_string_pretty(&results)?)?;
