@@ -208,6 +208,8 @@ where
     let kind = K::kind(&()).to_string();
     let driver = watcher(api, config)
         .default_backoff()
+        // Who wrote which field is the API server's business, and a large share of each object.
+        .modify(|object: &mut K| object.meta_mut().managed_fields = None)
         .reflect(writer)
         .for_each(move |event| {
             match event {
