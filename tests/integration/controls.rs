@@ -234,7 +234,21 @@ async fn only_the_leader_writes_and_a_killed_leader_is_replaced_within_the_lease
         .await;
     assert_eq!(replicas[lead].metric("tripreport_leader").await, 1.0);
     assert_eq!(replicas[follow].metric("tripreport_leader").await, 0.0);
-    assert!(replicas[lead].writes().await > 0.0);
+    // A write counts just after it returns: wait for the leader's to be counted.
+    let leader_replica = &replicas[lead];
+    eventually(
+        "the leader's writes to be counted",
+        Duration::from_secs(10),
+        || async {
+            let writes = leader_replica.writes().await;
+            if writes > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{writes}"))
+            }
+        },
+    )
+    .await;
     assert_eq!(
         replicas[follow].writes().await,
         0.0,

@@ -219,17 +219,20 @@ async fn readyz_waits_for_the_caches_and_healthz_does_not() {
     .await;
     three_talks(&f).await;
     wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
-    let (_, metrics) = operator.get("/metrics").await.expect("/metrics");
-    assert!(
-        metrics
-            .contains(r#"tripreport_reconciles_total{kind="ConferenceReport",result="success"}"#),
-        "{metrics}"
-    );
-    assert!(
-        operator
-            .metric(r#"tripreport_writes_total{resource="configmaps"}"#)
-            .await
-            >= 1.0,
-        "{metrics}"
-    );
+    // A reconcile counts once it has returned, just after its last write.
+    eventually(
+        "the reconciles and writes to be counted",
+        Duration::from_secs(30),
+        || async {
+            let (_, metrics) = operator.get("/metrics").await.map_err(|e| e.to_string())?;
+            let counted = metrics.contains(
+                r#"tripreport_reconciles_total{kind="ConferenceReport",result="success"}"#,
+            ) && operator
+                .metric(r#"tripreport_writes_total{resource="configmaps"}"#)
+                .await
+                >= 1.0;
+            if counted { Ok(()) } else { Err(metrics) }
+        },
+    )
+    .await;
 }
