@@ -1,20 +1,6 @@
-//! tripreport-operator: reconciles ConferenceReports and TalkRecommendations (tripreports.dev)
-//! and publishes each report's summary into a ConfigMap it owns.
+//! The `tripreport-operator` command: the operator itself (`run`) and its offline tools.
 
-mod api;
-mod apidoc;
-mod cli;
-mod conditions;
-mod controller;
-mod controls;
-mod error;
-mod http;
-mod metrics;
-mod offline;
-mod render;
-mod review;
-mod summary;
-mod validation;
+use tripreport_operator::{apidoc, cli, controller, error, offline};
 
 use std::process::ExitCode;
 

@@ -1,0 +1,20 @@
+//! tripreport-operator: reconciles ConferenceReports and TalkRecommendations (tripreports.dev)
+//! and publishes each report's summary into a ConfigMap it owns.
+//!
+//! The binary (src/main.rs) is a thin CLI over this library; the library exists so that the
+//! renderer and the offline checker can be benchmarked, property-tested and fuzzed directly.
+
+pub mod api;
+pub mod apidoc;
+pub mod cli;
+pub mod conditions;
+pub mod controller;
+pub mod controls;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod offline;
+pub mod render;
+pub mod review;
+pub mod summary;
+pub mod validation;
