@@ -69,6 +69,12 @@ run: cluster ## Local control plane + CRDs + samples/, and the operator in the f
 bench: controlplane ## Benchmark: convergence of BENCH_REPORTS (1000) reports against the API server's write floor
 	$(CARGO) build --release -p tripreport-operator -p bench --bins
 	TRIPREPORT_CONTROLPLANE_BIN="$$($(CONTROLPLANE))" target/release/bench
+	$(CARGO) bench -p tripreport-operator --bench render -- --noplot
+
+.PHONY: bench-chart
+bench-chart: ## Redraw docs/benchmarks-convergence.svg from docs/benchmarks/results-*.json
+	$(CARGO) build --release -p bench --bins
+	target/release/bench chart docs/benchmarks-convergence.svg $$(ls docs/benchmarks/results-*.json | sort -t- -k2 -n)
 
 .PHONY: lint
 lint: ## rustfmt and clippy, as CI would want them

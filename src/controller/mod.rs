@@ -58,7 +58,8 @@ pub struct Context {
     pub reports: Store<ConferenceReport>,
     pub recommendations: Store<TalkRecommendation>,
     pub config_maps: Store<ConfigMap>,
-    recorder: Recorder,
+    /// Events go to a queue that `send_events` drains: they never delay a reconcile's status.
+    events: tokio::sync::mpsc::Sender<(Event, k8s_openapi::api::core::v1::ObjectReference)>,
     failures: Mutex<HashMap<String, u32>>,
     /// Per object: the resourceVersion it had when the operator last wrote its status, and what
     /// it wrote (see `apply_status`).
@@ -96,7 +97,9 @@ impl Context {
         }
     }
 
-    async fn publish<K: Resource<DynamicType = ()>>(
+    /// Queues an Event about `object`. Events are told, not awaited: the status conditions are
+    /// the source of truth, and an Event must not stand between a reconcile and its status write.
+    fn publish<K: Resource<DynamicType = ()>>(
         &self,
         object: &K,
         type_: EventType,
@@ -113,14 +116,15 @@ impl Context {
             action: "Reconcile".to_string(),
             secondary: None,
         };
-        // An Event that cannot be written must not fail the reconcile: the same fact is in the
-        // status conditions, which are the source of truth.
-        match self.recorder.publish(&event, &object.object_ref(&())).await {
-            Ok(()) => self.metrics.wrote("events"),
-            Err(e) => {
-                self.metrics.failed("Event", Error::Kube(e).reason());
-                warn!(reason, "could not publish an Event");
-            }
+        if self
+            .events
+            .try_send((event, object.object_ref(&())))
+            .is_err()
+        {
+            // Full only when the API server has refused or stalled thousands of Events: the
+            // same facts are in the conditions, and the metric shows what was dropped.
+            self.metrics.failed("Event", "QueueFull");
+            warn!(reason, "the Event queue is full; an Event was dropped");
         }
     }
 
@@ -412,8 +416,15 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         applied(rec_events).predicate_filter(predicates::generation, Default::default());
 
     let echoes: Arc<Mutex<std::collections::HashSet<String>>> = Arc::default();
+    let (events, queued_events) = tokio::sync::mpsc::channel(EVENT_QUEUE);
+    tokio::spawn(send_events(
+        Recorder::new(client.clone(), reporter),
+        queued_events,
+        gate.clone(),
+        metrics.clone(),
+    ));
     let context = Arc::new(Context {
-        recorder: Recorder::new(client.clone(), reporter),
+        events,
         client,
         failures: Mutex::default(),
         written: Mutex::default(),
@@ -554,6 +565,44 @@ fn status_essence(status: &impl serde::Serialize) -> serde_json::Value {
         }
     }
     value
+}
+
+/// Events waiting to be written; past this, new ones are dropped and counted.
+const EVENT_QUEUE: usize = 8192;
+/// Events written at once: few, so they do not compete with reconciles for the API server.
+const EVENT_CONCURRENCY: usize = 2;
+
+/// Writes queued Events, a few at a time, while the gate allows writes.
+async fn send_events(
+    recorder: Recorder,
+    events: tokio::sync::mpsc::Receiver<(Event, k8s_openapi::api::core::v1::ObjectReference)>,
+    gate: Arc<Gate>,
+    metrics: Arc<Metrics>,
+) {
+    tokio_stream_from(events)
+        .for_each_concurrent(EVENT_CONCURRENCY, |(event, reference)| {
+            let (recorder, gate, metrics) = (&recorder, &gate, &metrics);
+            async move {
+                if !gate.may_write() {
+                    return;
+                }
+                match recorder.publish(&event, &reference).await {
+                    Ok(()) => metrics.wrote("events"),
+                    Err(e) => {
+                        metrics.failed("Event", Error::Kube(e).reason());
+                        warn!(reason = %event.reason, "could not publish an Event");
+                    }
+                }
+            }
+        })
+        .await;
+}
+
+/// A receiver as a stream, without another crate for it.
+fn tokio_stream_from<T>(
+    mut receiver: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures::Stream<Item = T> {
+    futures::stream::poll_fn(move |cx| receiver.poll_recv(cx))
 }
 
 /// The metric label for a kind's status subresource.

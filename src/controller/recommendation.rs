@@ -102,8 +102,7 @@ pub async fn reconcile(rec: Arc<TalkRecommendation>, ctx: Arc<Context>) -> Resul
             let already_said = conditions::find(existing, READY)
                 .is_some_and(|c| c.reason == reason && c.message == message);
             if !already_said {
-                ctx.publish(&*rec, EventType::Warning, reason, message)
-                    .await;
+                ctx.publish(&*rec, EventType::Warning, reason, message);
             }
         }
         let ready = conditions::find(&status.conditions, READY).map(|c| c.reason.as_str());

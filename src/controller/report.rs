@@ -202,8 +202,7 @@ async fn publish_and_describe(
             ],
         );
         if changed_condition(report, READY, "InvalidSpec", &message) {
-            ctx.publish(report, EventType::Warning, "InvalidSpec", message)
-                .await;
+            ctx.publish(report, EventType::Warning, "InvalidSpec", message);
         }
         return Ok((status, Action::await_change()));
     }
@@ -260,8 +259,7 @@ async fn publish_and_describe(
                 "Summary {what} in ConfigMap {cm_name} ({} bytes, {})",
                 rendered.size, rendered.digest
             ),
-        )
-        .await;
+        );
     }
 
     let (summarized_reason, summarized_message) = if rendered.truncated() {
@@ -384,14 +382,12 @@ async fn write_status(
             && changed_condition(report, READY, "SummaryFailed", &new_ready.message)
         {
             let note = new_ready.message.clone();
-            ctx.publish(report, EventType::Warning, "SummaryFailed", note)
-                .await;
+            ctx.publish(report, EventType::Warning, "SummaryFailed", note);
         } else if new_ready.reason != "SummaryFailed"
             && old_ready.is_some_and(|c| c.reason == "SummaryFailed")
         {
             let note = new_ready.message.clone();
-            ctx.publish(report, EventType::Normal, "Recovered", note)
-                .await;
+            ctx.publish(report, EventType::Normal, "Recovered", note);
         }
     }
     let ready = conditions::find(&status.conditions, READY).map(|c| c.reason.as_str());

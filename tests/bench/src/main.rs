@@ -3,8 +3,11 @@
 //! operator must make (the floor). Counts come from the API server's audit log, filtered by each
 //! client's identity. Prints a table and writes target/bench/results.json.
 //!
+//! `bench chart OUT.svg RESULTS.json...` draws convergence time against N from earlier runs.
+//!
 //! Environment: BENCH_REPORTS (default 1000), BENCH_CONCURRENCY (16, for both the operator and
-//! the floor), BENCH_IDLE_SECONDS (60), BENCH_OPERATOR (default target/release/tripreport-operator).
+//! the floor), BENCH_IDLE_SECONDS (60),
+//! BENCH_UNRELATED_CONFIGMAPS (50000; 0 skips that step), BENCH_OPERATOR (default target/release/tripreport-operator).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,7 +35,13 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+mod chart;
+
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("chart") {
+        return chart::main(&args[1..]);
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let out = root.join("target/bench");
     let _ = std::fs::remove_dir_all(out.join("controlplane"));
@@ -444,6 +453,78 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index]
 }
 
+/// The JSON size of what the operator caches for `ns`: its reports, its recommendations and its
+/// summaries (the ConfigMaps its label selector admits), without managedFields, which the
+/// operator drops before caching. Returns (objects, bytes).
+async fn cached_json(client: &Client, ns: &str) -> Result<(usize, usize), Error> {
+    let mut objects = 0;
+    let mut bytes = 0;
+    let mut count = |list: Vec<Value>| {
+        for mut object in list {
+            if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("managedFields");
+            }
+            objects += 1;
+            bytes += serde_json::to_vec(&object).map(|v| v.len()).unwrap_or(0);
+        }
+    };
+    for kind in ["ConferenceReport", "TalkRecommendation"] {
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &resource(kind));
+        let list = api.list(&Default::default()).await?;
+        count(
+            list.items
+                .into_iter()
+                .map(|o| serde_json::to_value(o).unwrap_or_default())
+                .collect(),
+        );
+    }
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    let list = cms
+        .list(
+            &kube::api::ListParams::default()
+                .labels("app.kubernetes.io/managed-by=tripreport-operator"),
+        )
+        .await?;
+    count(
+        list.items
+            .into_iter()
+            .map(|o| serde_json::to_value(o).unwrap_or_default())
+            .collect(),
+    );
+    Ok((objects, bytes))
+}
+
+/// `count` ConfigMaps that are nothing to the operator (no label of its own), of about 1 KB each,
+/// in its own namespace: only its label selector keeps them out of its cache.
+async fn unrelated_config_maps(client: &Client, ns: &str, count: usize) -> Result<(), Error> {
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    let data = "unrelated application settings; ".repeat(32);
+    let started = Instant::now();
+    stream::iter(0..count)
+        .map(|i| {
+            let cms = cms.clone();
+            let cm: Result<ConfigMap, _> = serde_json::from_value(json!({
+                "metadata": {"name": format!("unrelated-{i:06}"), "labels": {"app": "someone-else"}},
+                "data": {"settings": data}
+            }));
+            async move {
+                cms.create(&PostParams::default(), &cm?).await?;
+                if (i + 1) % 10_000 == 0 {
+                    eprintln!("bench:   {} unrelated ConfigMaps created", i + 1);
+                }
+                Ok::<(), Error>(())
+            }
+        })
+        .buffer_unordered(64)
+        .try_collect::<Vec<()>>()
+        .await?;
+    eprintln!(
+        "bench:   {count} unrelated ConfigMaps in {:?}",
+        started.elapsed()
+    );
+    Ok(())
+}
+
 struct Operator(Child);
 impl Drop for Operator {
     fn drop(&mut self) {
@@ -546,6 +627,24 @@ async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Result
     eprintln!("bench: edit latency, 100 samples");
     let latencies = edit_latencies(&admin, "bench", n, 100).await?;
     let (p50, p99) = (percentile(&latencies, 0.50), percentile(&latencies, 0.99));
+    let (cached_objects, cached_bytes) = cached_json(&admin, "bench").await?;
+    // The goal: steady RSS at most 40 MB plus 1.5 times the JSON size of the cached objects.
+    let rss_goal_mib = (40e6 + 1.5 * cached_bytes as f64) / (1024.0 * 1024.0);
+
+    let unrelated = env_number("BENCH_UNRELATED_CONFIGMAPS", 50_000) as usize;
+    let mut unrelated_result = None;
+    if unrelated > 0 {
+        eprintln!("bench: {unrelated} unrelated ConfigMaps in the operator's namespace");
+        let (_, before_mib, _) = process_usage(pid);
+        let from = audit_offset(audit);
+        unrelated_config_maps(&admin, "bench", unrelated).await?;
+        // Time for any watch event to arrive and be dropped, then the same settling as before.
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        let (_, after_mib, _) = process_usage(pid);
+        let counts = audit_counts(audit, OPERATOR_USER, from, audit_offset(audit));
+        unrelated_result = Some((before_mib, after_mib, writes(&counts)));
+    }
+    let (_, _, cpu_seconds_end) = process_usage(pid);
 
     let ratio = operator_time.as_secs_f64() / floor_time.as_secs_f64();
     let (op_writes, floor_writes, idle_writes) = (
@@ -598,6 +697,33 @@ async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Result
         "{:<44} {:>11.1}s",
         "operator CPU until the idle window's end", cpu_seconds
     );
+    println!(
+        "{:<44} {:>12}",
+        "objects in the operator's caches", cached_objects
+    );
+    println!(
+        "{:<44} {:>10.1}MiB",
+        "their JSON size (no managedFields)",
+        cached_bytes as f64 / (1024.0 * 1024.0)
+    );
+    println!(
+        "{:<44} {:>11.1}KiB",
+        "steady RSS per cached object",
+        steady_mib * 1024.0 / cached_objects.max(1) as f64
+    );
+    println!(
+        "{:<44} {:>10.1}MiB",
+        "RSS goal: 40 MB + 1.5 x JSON size", rss_goal_mib
+    );
+    if let Some((before, after, writes)) = unrelated_result {
+        println!(
+            "{:<44} {:>10.1}MiB",
+            format!("RSS before {unrelated} unrelated ConfigMaps"),
+            before
+        );
+        println!("{:<44} {:>10.1}MiB", "RSS after them", after);
+        println!("{:<44} {:>12}", "operator writes meanwhile", writes);
+    }
     println!("requests by verb during convergence (operator):");
     for (k, v) in &operator_counts {
         println!("  {k:<42} {v:>12}");
@@ -612,9 +738,19 @@ async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Result
         "edit_latency_p50_ms": p50.as_secs_f64() * 1000.0, "edit_latency_p99_ms": p99.as_secs_f64() * 1000.0,
         "operator_rss_peak_mib": peak_mib, "operator_rss_steady_mib": steady_mib,
         "operator_cpu_seconds": cpu_seconds,
+        "operator_cpu_seconds_end": cpu_seconds_end,
+        "cached_objects": cached_objects, "cached_json_bytes": cached_bytes,
+        "rss_goal_mib": rss_goal_mib,
+        "unrelated_configmaps": unrelated,
+        "rss_before_unrelated_mib": unrelated_result.map(|r| r.0),
+        "rss_after_unrelated_mib": unrelated_result.map(|r| r.1),
+        "writes_during_unrelated": unrelated_result.map(|r| r.2),
     });
-    let path = out.join("results.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&results)?)?;
-    println!("\nwrote {}", path.display());
-    Ok(idle_writes == 0)
+    let text = serde_json::to_string_pretty(&results)?;
+    for name in ["results.json".to_string(), format!("results-{n}.json")] {
+        let path = out.join(name);
+        std::fs::write(&path, &text)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(idle_writes == 0 && unrelated_result.is_none_or(|r| r.2 == 0))
 }

@@ -356,6 +356,65 @@ impl ControlPlane {
         self.dir.join(KUBECONFIG_FILE)
     }
 
+    /// Stops the component `name` ("etcd", "kube-apiserver", "kube-controller-manager") with
+    /// `signal` (SIGKILL for a crash, SIGTERM for a clean stop), for fault tests. Start it again
+    /// with [`Self::start_component`].
+    pub fn stop_component(&self, name: &str, signal: libc::c_int) -> Result<(), Error> {
+        let mut components = self
+            .components
+            .lock()
+            .map_err(|_| Error::Other("component list poisoned".into()))?;
+        let component = components
+            .iter_mut()
+            .find(|c| c.name == name)
+            .ok_or_else(|| Error::Other(format!("no component named {name}")))?;
+        component.kill(signal);
+        Ok(())
+    }
+
+    /// Starts the stopped component `name` again with the same flags and data, and waits until
+    /// the API server's /readyz passes (which covers etcd too). Returns how long that took.
+    pub async fn start_component(&self, name: &str) -> Result<Duration, Error> {
+        let start = Instant::now();
+        let respawned = {
+            let components = self
+                .components
+                .lock()
+                .map_err(|_| Error::Other("component list poisoned".into()))?;
+            let component = components
+                .iter()
+                .find(|c| c.name == name)
+                .ok_or_else(|| Error::Other(format!("no component named {name}")))?;
+            // PR_SET_PDEATHSIG fires when the forking thread exits: fork from a thread that
+            // lives as long as the process, as the first start did.
+            let (sender, receiver) = std::sync::mpsc::channel();
+            let spawn = component.respawn_fn();
+            std::thread::Builder::new()
+                .name(format!("testenv-keeper-{name}"))
+                .spawn(move || {
+                    let _ = sender.send(spawn());
+                    loop {
+                        std::thread::park();
+                    }
+                })
+                .map_err(|e| Error::io("starting a keeper thread".to_string(), e))?;
+            receiver
+                .recv()
+                .map_err(|_| Error::Other("the keeper thread ended without a result".into()))??
+        };
+        {
+            let mut components = self
+                .components
+                .lock()
+                .map_err(|_| Error::Other("component list poisoned".into()))?;
+            if let Some(slot) = components.iter_mut().find(|c| c.name == name) {
+                *slot = respawned;
+            }
+        }
+        self.wait_for_apiserver().await?;
+        Ok(start.elapsed())
+    }
+
     /// The running components' names and process ids.
     pub fn pids(&self) -> Vec<(&'static str, u32)> {
         match self.components.lock() {

@@ -23,6 +23,9 @@ pub struct Component {
     pub name: &'static str,
     pub log: PathBuf,
     child: Child,
+    binary: PathBuf,
+    args: Vec<String>,
+    lifetime: Lifetime,
 }
 
 impl Component {
@@ -33,8 +36,12 @@ impl Component {
         log: PathBuf,
         lifetime: Lifetime,
     ) -> Result<Self, Error> {
-        let out =
-            File::create(&log).map_err(|e| Error::io(format!("creating {}", log.display()), e))?;
+        // Appended to, so a restarted component's log follows its previous life's.
+        let out = File::options()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .map_err(|e| Error::io(format!("creating {}", log.display()), e))?;
         let err = out
             .try_clone()
             .map_err(|e| Error::io(format!("opening {}", log.display()), e))?;
@@ -62,7 +69,37 @@ impl Component {
         let child = command
             .spawn()
             .map_err(|e| Error::io(format!("starting {} ({})", name, binary.display()), e))?;
-        Ok(Self { name, log, child })
+        Ok(Self {
+            name,
+            log,
+            child,
+            binary: binary.to_path_buf(),
+            args: args.to_vec(),
+            lifetime,
+        })
+    }
+
+    /// Starts the same component again, with the same flags, data and log (after a stop):
+    /// returned as a function so it can be called from a keeper thread.
+    pub fn respawn_fn(&self) -> impl FnOnce() -> Result<Self, Error> + Send + 'static {
+        let (name, binary, args, log, lifetime) = (
+            self.name,
+            self.binary.clone(),
+            self.args.clone(),
+            self.log.clone(),
+            self.lifetime,
+        );
+        move || Self::spawn(name, &binary, &args, log, lifetime)
+    }
+
+    /// Sends `signal` and waits for the process to exit (a crash, with SIGKILL).
+    pub fn kill(&mut self, signal: libc::c_int) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        // SAFETY: plain kill(2) on a child we started and have not reaped.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+        let _ = self.child.wait();
     }
 
     pub fn pid(&self) -> u32 {
