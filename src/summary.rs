@@ -122,7 +122,24 @@ pub fn render_report(
     )
 }
 
+/// The only data key of a summary as the operator caches it. A colon cannot appear in a real
+/// ConfigMap key, so it never collides with one.
+pub const CACHED_DATA_KEY: &str = "sha256:data";
+
+/// A summary as the operator caches it: its data replaced by their digest. The data are most
+/// of a summary's size, and the operator only needs to know whether they are what it would
+/// write (a hand edit is undone); the digest tells that.
+pub fn cached_form(cm: &mut ConfigMap) {
+    if let Some(data) = cm.data.take() {
+        cm.data = Some(BTreeMap::from([(
+            CACHED_DATA_KEY.to_string(),
+            crate::render::digest(&data),
+        )]));
+    }
+}
+
 /// Whether `existing` already carries everything `desired` sets; fields others added are fine.
+/// `existing` may be in its cached form (see [`cached_form`]).
 pub fn up_to_date(existing: &ConfigMap, desired: &ConfigMap) -> bool {
     let contains = |have: &Option<BTreeMap<String, String>>,
                     want: &Option<BTreeMap<String, String>>| {
@@ -147,7 +164,14 @@ pub fn up_to_date(existing: &ConfigMap, desired: &ConfigMap) -> bool {
                         && have.block_owner_deletion == want.block_owner_deletion
                 })
         });
-    existing.data == desired.data
+    let same_data = match existing.data.as_ref().and_then(|d| d.get(CACHED_DATA_KEY)) {
+        Some(digest) => desired
+            .data
+            .as_ref()
+            .is_some_and(|d| *digest == crate::render::digest(d)),
+        None => existing.data == desired.data,
+    };
+    same_data
         && existing.binary_data.as_ref().is_none_or(BTreeMap::is_empty)
         && contains(&existing.metadata.labels, &desired.metadata.labels)
         && contains(
@@ -160,6 +184,36 @@ pub fn up_to_date(existing: &ConfigMap, desired: &ConfigMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cached_summary_is_up_to_date_only_while_its_data_are_unchanged() {
+        let data = BTreeMap::from([
+            ("summary.md".to_string(), "# A report".to_string()),
+            ("summary.json".to_string(), "{}".to_string()),
+        ]);
+        let desired = ConfigMap {
+            data: Some(data.clone()),
+            ..Default::default()
+        };
+        let mut cached = desired.clone();
+        cached_form(&mut cached);
+        assert_eq!(cached.data.as_ref().map(BTreeMap::len), Some(1));
+        assert!(up_to_date(&cached, &desired));
+        // A hand edit changes the digest the cache holds.
+        let mut edited = desired.clone();
+        if let Some(d) = edited.data.as_mut() {
+            d.insert("summary.md".to_string(), "# Edited".to_string());
+        }
+        cached_form(&mut edited);
+        assert!(!up_to_date(&edited, &desired));
+        // A key added by hand too.
+        let mut added = desired.clone();
+        if let Some(d) = added.data.as_mut() {
+            d.insert("extra".to_string(), "x".to_string());
+        }
+        cached_form(&mut added);
+        assert!(!up_to_date(&added, &desired));
+    }
 
     #[test]
     fn names_fit_and_long_ones_are_shortened_with_a_hash() {

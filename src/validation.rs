@@ -44,7 +44,10 @@ fn not_blank(problems: &mut Vec<Problem>, field: &str, value: &str) {
 fn parse_date(value: &str) -> Option<(i32, u32, u32)> {
     let mut parts = value.splitn(3, '-');
     let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+    // Digits only: `parse` alone would take a sign ("2019-+5-20").
+    let digits =
+        |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(y, 4) && digits(m, 2) && digits(d, 2)) {
         return None;
     }
     let (year, month, day): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
@@ -217,6 +220,22 @@ mod tests {
         spec.conference.end_date = None;
         spec.conference.year = 2020;
         assert_eq!(validate_report(&spec), vec![], "2020 is a leap year");
+    }
+
+    /// Found by the property tests: `str::parse` takes a leading `+`, so these passed as dates
+    /// (and the offline checker accepted what the API server rejects).
+    #[test]
+    fn dates_are_ascii_digits_only() {
+        for not_a_date in [
+            "2019-+5-20",
+            "2019-05-+2",
+            "+019-05-20",
+            "2019-05- 2",
+            "2019-٠٥-20",
+        ] {
+            assert!(!is_date(not_a_date), "{not_a_date}");
+        }
+        assert!(is_date("2019-05-20"));
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub struct Context {
     failures: Mutex<HashMap<String, u32>>,
     /// Per object: the resourceVersion it had when the operator last wrote its status, and what
     /// it wrote (see `apply_status`).
-    written: Mutex<HashMap<String, (String, serde_json::Value)>>,
+    written: Mutex<HashMap<String, (String, [u8; 32])>>,
     /// resourceVersions of the summaries the operator just applied: their watch events are
     /// its own writes coming back, not a change to react to.
     echoes: Arc<Mutex<std::collections::HashSet<String>>>,
@@ -128,6 +128,36 @@ impl Context {
         }
     }
 
+    /// Drops what is remembered of objects that are gone, so the memory stays proportional to
+    /// the objects that exist.
+    fn forget_deleted(&self) {
+        let exists = |key: &str| {
+            let mut parts = key.splitn(3, '/');
+            let (Some(kind), Some(namespace), Some(name)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return false;
+            };
+            match kind {
+                "ConferenceReport" => self
+                    .reports
+                    .get(&ObjectRef::new(name).within(namespace))
+                    .is_some(),
+                "TalkRecommendation" => self
+                    .recommendations
+                    .get(&ObjectRef::new(name).within(namespace))
+                    .is_some(),
+                _ => false,
+            }
+        };
+        if let Ok(mut written) = self.written.lock() {
+            written.retain(|key, _| exists(key));
+        }
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.retain(|key, _| exists(key));
+        }
+    }
+
     fn record_success(&self, key: &str) {
         if let Ok(mut failures) = self.failures.lock() {
             failures.remove(key);
@@ -188,6 +218,7 @@ type Events<K> = futures::channel::mpsc::UnboundedReceiver<watcher::Event<K>>;
 fn fan_out<K, const N: usize>(
     api: Api<K>,
     config: watcher::Config,
+    shrink: fn(&mut K),
 ) -> (
     Store<K>,
     [Events<K>; N],
@@ -213,7 +244,10 @@ where
     let driver = watcher(api, config)
         .default_backoff()
         // Who wrote which field is the API server's business, and a large share of each object.
-        .modify(|object: &mut K| object.meta_mut().managed_fields = None)
+        .modify(move |object: &mut K| {
+            object.meta_mut().managed_fields = None;
+            shrink(object);
+        })
         .reflect(writer)
         .for_each(move |event| {
             match event {
@@ -394,15 +428,19 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
     // changes, for requested-at), so its own status writes do not come back as reconciles; the
     // other kind's pass on creation, spec change and deletion.
     let (report_store, [report_events, report_events_for_recs], report_watch) =
-        fan_out(reports, watcher::Config::default().any_semantic());
-    let (rec_store, [rec_events, rec_events_for_reports], rec_watch) =
-        fan_out(recommendations, watcher::Config::default().any_semantic());
+        fan_out(reports, watcher::Config::default().any_semantic(), |_| {});
+    let (rec_store, [rec_events, rec_events_for_reports], rec_watch) = fan_out(
+        recommendations,
+        watcher::Config::default().any_semantic(),
+        |_| {},
+    );
     // Only the operator's own ConfigMaps: never a cache of every ConfigMap in the cluster.
     let (cm_store, [cm_events], cm_watch) = fan_out(
         config_maps,
         watcher::Config::default()
             .labels(summary::SELECTOR)
             .any_semantic(),
+        summary::cached_form,
     );
     tokio::spawn(report_watch);
     tokio::spawn(rec_watch);
@@ -468,6 +506,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         .reconcile_all_on(gate.reopened())
         .with_config(controller_config(settings.concurrency));
 
+    let housekeeping = context.clone();
     tokio::spawn(async move {
         // Ready once both caches hold a full list: a follower is then ready to lead at once.
         let synced = synced(&report_store).await && synced(&rec_store).await;
@@ -478,6 +517,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         loop {
             metrics.set_objects("ConferenceReport", report_store.len());
             metrics.set_objects("TalkRecommendation", rec_store.len());
+            housekeeping.forget_deleted();
             tokio::time::sleep(Duration::from_secs(5)).await;
         }
     });
@@ -554,8 +594,10 @@ where
     Ok(())
 }
 
-/// A status without its transition times, which a stale view recomputes as "now".
-fn status_essence(status: &impl serde::Serialize) -> serde_json::Value {
+/// The digest of a status without its transition times, which a stale view recomputes as
+/// "now". A digest, not the status: one is kept per object, for every object.
+fn status_essence(status: &impl serde::Serialize) -> [u8; 32] {
+    use sha2::Digest as _;
     let mut value = serde_json::to_value(status).unwrap_or_default();
     if let Some(conditions) = value.get_mut("conditions").and_then(|c| c.as_array_mut()) {
         for condition in conditions {
@@ -564,7 +606,7 @@ fn status_essence(status: &impl serde::Serialize) -> serde_json::Value {
             }
         }
     }
-    value
+    sha2::Sha256::digest(value.to_string().as_bytes()).into()
 }
 
 /// Events waiting to be written; past this, new ones are dropped and counted.

@@ -108,9 +108,20 @@ pub fn read(paths: &[PathBuf]) -> Result<(Vec<Document>, Vec<Finding>), OfflineE
     let mut documents = Vec::new();
     let mut findings = Vec::new();
     for (file, text) in sources {
-        split(&file, &text, &mut documents, &mut findings);
+        let (read, found) = read_str(&file, &text);
+        documents.extend(read);
+        findings.extend(found);
     }
     Ok((documents, findings))
+}
+
+/// The manifests in `text`, as if read from the file `file` (the name used in findings), split
+/// into documents. What `read` does with each file; for callers that hold the text already.
+pub fn read_str(file: &str, text: &str) -> (Vec<Document>, Vec<Finding>) {
+    let mut documents = Vec::new();
+    let mut findings = Vec::new();
+    split(file, text, &mut documents, &mut findings);
+    (documents, findings)
 }
 
 fn read_file(path: &Path) -> Result<String, OfflineError> {
@@ -440,4 +451,47 @@ pub fn write_summaries(report: &Report, out: &Path) -> Result<Vec<PathBuf>, Offl
         }
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_str_splits_documents_and_keeps_their_first_lines() {
+        let text = "# a comment\n---\na: 1\n--- \nb: [\n---\n\n# only a comment\n---\nc: 3\n";
+        let (documents, findings) = read_str("m.yaml", text);
+        let firsts: Vec<usize> = documents.iter().map(|d| d.first_line).collect();
+        assert_eq!(firsts, [3, 5, 10], "comment-only documents are skipped");
+        assert!(documents.iter().all(|d| d.file == "m.yaml"));
+        assert_eq!(documents[0].value, Some(serde_json::json!({"a": 1})));
+        assert!(documents[1].value.is_none(), "the broken document is kept");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            (findings[0].file.as_str(), findings[0].field.as_str()),
+            ("m.yaml", "<yaml>")
+        );
+        assert_eq!(findings[0].severity, Severity::Rejected);
+    }
+
+    #[test]
+    fn read_gives_what_read_str_gives_for_each_file() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/offline/02-full.yaml");
+        let text = std::fs::read_to_string(&path).expect("the corpus file is readable");
+        let (from_file, file_findings) = read(std::slice::from_ref(&path)).expect("reads");
+        let (from_str, str_findings) = read_str(&path.display().to_string(), &text);
+        let key = |d: &Document| {
+            (
+                d.file.clone(),
+                d.first_line,
+                d.text.clone(),
+                d.value.clone(),
+            )
+        };
+        assert_eq!(
+            from_file.iter().map(key).collect::<Vec<_>>(),
+            from_str.iter().map(key).collect::<Vec<_>>()
+        );
+        assert_eq!(file_findings, str_findings);
+    }
 }

@@ -83,6 +83,8 @@ pub struct StartOptions {
     pub remove_dir_on_stop: bool,
     /// Appended to kube-apiserver's flags (later flags win): for tests of the harness itself.
     pub extra_apiserver_args: Vec<String>,
+    /// Appended to etcd's flags, e.g. a smaller `--max-request-bytes` for fault tests.
+    pub extra_etcd_args: Vec<String>,
 }
 
 /// What `ControlPlane::status_file` records for a detached control plane.
@@ -162,7 +164,10 @@ impl ControlPlane {
             // Throwaway data: skipping fsync makes every write far cheaper on a shared disk.
             "--unsafe-no-fsync=true".to_string(),
             "--log-level=warn".to_string(),
-        ];
+        ]
+        .into_iter()
+        .chain(options.extra_etcd_args)
+        .collect::<Vec<_>>();
         let apiserver_args: Vec<String> = vec![
             format!("--etcd-servers={etcd_url}"),
             "--bind-address=127.0.0.1".to_string(),
@@ -702,44 +707,54 @@ pub fn shared() -> &'static ControlPlane {
     }
 }
 
-fn start_shared() -> Result<ControlPlane, String> {
+/// A new directory name for a test's control plane, under the system's temporary directory;
+/// directories of earlier runs whose process is gone are removed first.
+pub fn test_dir() -> PathBuf {
     remove_stale_test_dirs();
     static RUN: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
+    std::env::temp_dir().join(format!(
         "tripreport-testenv-{}-{}",
         std::process::id(),
         RUN.fetch_add(1, Ordering::Relaxed)
-    ));
-    let (sender, receiver) = std::sync::mpsc::channel();
-    // The components get PR_SET_PDEATHSIG, which fires when the thread that forked them exits,
-    // not the process: so they are started from a thread that lives as long as the process.
-    let spawned = std::thread::Builder::new()
-        .name("testenv-keeper".into())
-        .spawn(move || {
-            let result = ControlPlane::start(StartOptions {
-                dir,
-                lifetime: Lifetime::Attached,
-                remove_dir_on_stop: true,
-                extra_apiserver_args: Vec::new(),
-            });
-            let _ = sender.send(result);
-            loop {
-                std::thread::park();
-            }
-        });
-    if let Err(e) = spawned {
-        return Err(format!("starting the keeper thread: {e}"));
-    }
-    let result = receiver
-        .recv()
-        .map_err(|_| "the keeper thread ended without a result".to_string())?
-        .map_err(|e| e.to_string());
+    ))
+}
+
+fn start_shared() -> Result<ControlPlane, String> {
+    let dir = test_dir();
+    let result = start_kept(StartOptions {
+        dir,
+        lifetime: Lifetime::Attached,
+        remove_dir_on_stop: true,
+        extra_apiserver_args: Vec::new(),
+        extra_etcd_args: Vec::new(),
+    })
+    .map_err(|e| e.to_string());
     if result.is_ok() {
         // Statics are never dropped: stop the components and remove their directory at exit.
         // SAFETY: registering a plain extern "C" function.
         unsafe { libc::atexit(stop_shared_at_exit) };
     }
     result
+}
+
+/// Starts a control plane from a thread that lives as long as the process. The components get
+/// PR_SET_PDEATHSIG, which fires when the thread that forked them exits, not the process: a
+/// control plane started from a test's own thread would die with that thread. For tests that
+/// need a control plane of their own (to restart its components, or with other flags).
+pub fn start_kept(options: StartOptions) -> Result<ControlPlane, Error> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("testenv-keeper".into())
+        .spawn(move || {
+            let _ = sender.send(ControlPlane::start(options));
+            loop {
+                std::thread::park();
+            }
+        })
+        .map_err(|e| Error::io("starting the keeper thread".to_string(), e))?;
+    receiver
+        .recv()
+        .map_err(|_| Error::Other("the keeper thread ended without a result".into()))?
 }
 
 extern "C" fn stop_shared_at_exit() {

@@ -98,6 +98,7 @@ fn up(dir: PathBuf) -> Result<ExitCode, testenv::Error> {
         lifetime: Lifetime::Detached,
         remove_dir_on_stop: false,
         extra_apiserver_args: Vec::new(),
+        extra_etcd_args: Vec::new(),
     })?;
     print_access(&dir, cp.binaries().path("kubectl"));
     Ok(ExitCode::SUCCESS)

@@ -130,6 +130,7 @@ fn a_failed_start_quotes_the_components_own_log() {
         lifetime: Lifetime::Attached,
         remove_dir_on_stop: true,
         extra_apiserver_args: vec!["--authorization-mode=NoSuchMode".to_string()],
+        extra_etcd_args: Vec::new(),
     });
     let message = match result {
         Ok(_) => panic!("kube-apiserver started with an unknown authorization mode"),
