@@ -4,7 +4,7 @@ use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("Kubernetes API: {0}")]
+    #[error("{}", describe_kube(.0))]
     Kube(#[from] kube::Error),
 
     #[error("writes are halted: this replica is not the leader, or the operator is paused")]
@@ -13,11 +13,39 @@ pub enum Error {
     #[error("cannot serve HTTP on {0}: {1}")]
     Http(std::net::SocketAddr, std::io::Error),
 
+    #[error("cannot encode a request: {0}")]
+    Encode(#[from] serde_json::Error),
+
     #[error("{kind} has no {field}")]
     MissingField {
         kind: &'static str,
         field: &'static str,
     },
+}
+
+/// A refusal as a person reads it in a condition: the API server's own message and code, not
+/// the client's debug dump of the response.
+fn describe_kube(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => {
+            let reason = if status.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", status.reason)
+            };
+            format!(
+                "the API server answered {}{reason}: {}",
+                status.code, status.message
+            )
+        }
+        other => format!("Kubernetes API: {other}"),
+    }
+}
+
+/// etcd refuses a request over its `--max-request-bytes` with this text, which the API server
+/// passes on with code 500. Retrying cannot help: the object is as large the next time.
+fn etcd_too_large(status: &kube::core::Status) -> bool {
+    status.message.contains("request is too large")
 }
 
 impl Error {
@@ -28,15 +56,17 @@ impl Error {
         match self {
             Error::Kube(kube::Error::Api(status)) => {
                 matches!(status.code, 400 | 403 | 404 | 405 | 406 | 413 | 415 | 422)
+                    || etcd_too_large(status)
             }
             Error::Kube(_) | Error::Halted => false,
-            Error::MissingField { .. } | Error::Http(..) => true,
+            Error::MissingField { .. } | Error::Http(..) | Error::Encode(_) => true,
         }
     }
 
     /// A fixed, small set of labels for metrics and log fields: never object names or error text.
     pub fn reason(&self) -> &'static str {
         match self {
+            Error::Kube(kube::Error::Api(status)) if etcd_too_large(status) => "TooLarge",
             Error::Kube(kube::Error::Api(status)) => match status.code {
                 403 => "Forbidden",
                 404 => "NotFound",
@@ -49,6 +79,7 @@ impl Error {
             },
             Error::Kube(_) => "Connection",
             Error::MissingField { .. } => "MissingField",
+            Error::Encode(_) => "Encode",
             Error::Halted => "Halted",
             Error::Http(..) => "Http",
         }
@@ -80,6 +111,22 @@ mod tests {
         assert!(!api(429).is_permanent());
         assert!(!api(503).is_permanent());
         assert_eq!(api(413).reason(), "TooLarge");
+    }
+
+    #[test]
+    fn a_request_too_large_for_etcd_is_permanent_and_said_plainly() {
+        let error = Error::Kube(kube::Error::Api(Box::new(kube::core::Status {
+            code: 500,
+            message: "etcdserver: request is too large".to_string(),
+            ..Default::default()
+        })));
+        assert!(error.is_permanent());
+        assert_eq!(error.reason(), "TooLarge");
+        assert_eq!(
+            error.to_string(),
+            "the API server answered 500: etcdserver: request is too large"
+        );
+        assert!(!api(500).is_permanent());
     }
 
     #[test]

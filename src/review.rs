@@ -18,16 +18,34 @@ pub struct ReviewOutcome {
     pub counted: usize,
 }
 
-/// People are named by free text; "Jane Doe" and " jane doe " are the same person.
+/// People are named by free text; "Jane Doe", " jane doe " and "Jane\u{200B} Doe" are the same
+/// person, and a name that is only blanks or invisible characters is nobody.
 fn same_person(a: &str, b: &str) -> bool {
-    normalize(a) == normalize(b)
+    let a = normalize(a);
+    !a.is_empty() && a == normalize(b)
 }
 
+/// A name as a person reads it: compatibility-normalized (NFKC, so a precomposed "é" and "e"
+/// with a combining accent are one letter), without the characters Unicode says are invisible
+/// (Default_Ignorable_Code_Point), blanks collapsed, lower case.
 fn normalize(name: &str) -> String {
-    name.split_whitespace()
+    use unicode_normalization::UnicodeNormalization as _;
+    let visible: String = name.nfkc().filter(|c| !default_ignorable(*c)).collect();
+    visible
+        .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase()
+}
+
+/// Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): zero-width spaces and
+/// joiners, direction marks, variation selectors, the BOM, soft hyphens and the like.
+fn default_ignorable(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x061C | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+        | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFF8 | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+        | 0xE0000..=0xE0FFF)
 }
 
 /// Reviewed for a report: distinct approvals, not counting the author's own, must reach
@@ -46,9 +64,14 @@ pub fn report_review(spec: &ConferenceReportSpec) -> ReviewOutcome {
     let mut counted = Vec::new();
     let mut self_approved = false;
     for approval in approvals {
+        let reviewer = normalize(&approval.reviewer);
+        if reviewer.is_empty() {
+            // Nobody: validation reports the blank name; it approves nothing.
+            continue;
+        }
         if same_person(&approval.reviewer, &spec.author.name) {
             self_approved = true;
-        } else if seen.insert(normalize(&approval.reviewer)) {
+        } else if seen.insert(reviewer) {
             counted.push(approval.reviewer.trim());
         }
     }
@@ -104,6 +127,13 @@ pub fn recommendation_review(
         return outcome(false, AWAITING_APPROVAL, "Not reviewed yet.".into());
     };
     let reviewer = review.reviewer.trim();
+    if normalize(reviewer).is_empty() {
+        return outcome(
+            false,
+            AWAITING_APPROVAL,
+            "The review names no reviewer.".into(),
+        );
+    }
     match review.verdict {
         Verdict::ChangesRequested => {
             let comment = review
@@ -134,6 +164,31 @@ pub fn recommendation_review(
 mod tests {
     use super::*;
     use crate::api::{Approval, Author, Conference, ReportRef, Review, Talk, TalkReview};
+
+    #[test]
+    fn names_that_read_the_same_are_the_same_person() {
+        assert!(same_person("José Silva", "Jose\u{301} Silva"));
+        assert!(same_person("Jane Doe", "Jane\u{200B} Doe"));
+        assert!(same_person("Jane Doe", "\u{FEFF}jane  doe "));
+        assert!(same_person("Ｊａｎｅ", "jane"));
+        assert!(!same_person("Jane Doe", "John Doe"));
+        // A blank or invisible name is nobody, not everybody.
+        assert!(!same_person("   ", "\u{200B}"));
+    }
+
+    #[test]
+    fn a_blank_reviewer_approves_nothing() {
+        let spec = report(Some(1), &["   ", "\u{200B}"]);
+        let outcome = report_review(&spec);
+        assert!(!outcome.reviewed);
+        assert_eq!(outcome.counted, 0);
+        let twice = report(Some(2), &["José", "Jose\u{301}"]);
+        assert_eq!(
+            report_review(&twice).counted,
+            1,
+            "one person, written two ways"
+        );
+    }
 
     fn report(required: Option<i32>, reviewers: &[&str]) -> ConferenceReportSpec {
         ConferenceReportSpec {

@@ -238,9 +238,10 @@ pub struct ConferenceReportStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<SummaryRef>,
 
-    /// The value of the `tripreports.dev/requested-at` annotation last handled.
+    /// The value of the `tripreports.dev/requested-at` annotation last handled. Bounded only by
+    /// what the API server allows for all of an object's annotations together (256 KiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 256))]
+    #[schemars(length(max = 262144))]
     pub last_handled_reconcile_at: Option<String>,
 
     /// The report's conditions: Ready, Reconciling, Stalled, Reviewed and Summarized.

@@ -58,8 +58,8 @@ pub struct Context {
     pub reports: Store<ConferenceReport>,
     pub recommendations: Store<TalkRecommendation>,
     pub config_maps: Store<ConfigMap>,
-    /// Events go to a queue that `send_events` drains: they never delay a reconcile's status.
-    events: tokio::sync::mpsc::Sender<(Event, k8s_openapi::api::core::v1::ObjectReference)>,
+    recorder: Recorder,
+    reporter: Reporter,
     failures: Mutex<HashMap<String, u32>>,
     /// Per object: the resourceVersion it had when the operator last wrote its status, and what
     /// it wrote (see `apply_status`).
@@ -67,6 +67,11 @@ pub struct Context {
     /// resourceVersions of the summaries the operator just applied: their watch events are
     /// its own writes coming back, not a change to react to.
     echoes: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// Per summary ("namespace/name"): the resourceVersion the cache showed when the operator
+    /// applied it (empty if absent) and the digest applied. Until the summary's next watch event
+    /// reaches the cache, a reconcile can see that same old view, and must not apply the same
+    /// summary twice; any event about the summary clears the entry (see `run`).
+    summaries_applied: Arc<Mutex<HashMap<String, (String, String)>>>,
     gate: Arc<Gate>,
     metrics: Arc<Metrics>,
 }
@@ -77,6 +82,20 @@ impl Context {
         synced(&self.reports).await;
         synced(&self.recommendations).await;
         synced(&self.config_maps).await;
+    }
+
+    /// Whether this very summary was already applied over the view `seen` (a resourceVersion,
+    /// empty for "absent") the cache still shows.
+    fn summary_already_applied(&self, key: &str, seen: &str, digest: &str) -> bool {
+        self.summaries_applied
+            .lock()
+            .is_ok_and(|m| m.get(key).is_some_and(|(v, d)| v == seen && d == digest))
+    }
+
+    fn summary_applied(&self, key: String, seen: String, digest: String) {
+        if let Ok(mut m) = self.summaries_applied.lock() {
+            m.insert(key, (seen, digest));
+        }
     }
 
     fn expect_echo(&self, applied: &ConfigMap) {
@@ -97,9 +116,9 @@ impl Context {
         }
     }
 
-    /// Queues an Event about `object`. Events are told, not awaited: the status conditions are
-    /// the source of truth, and an Event must not stand between a reconcile and its status write.
-    fn publish<K: Resource<DynamicType = ()>>(
+    /// Publishes an Event about `object`. An Event that cannot be written does not fail the
+    /// reconcile: the same fact is in the status conditions, which are the source of truth.
+    async fn publish<K: Resource<DynamicType = ()>>(
         &self,
         object: &K,
         type_: EventType,
@@ -112,19 +131,26 @@ impl Context {
         let event = Event {
             type_,
             reason: reason.to_string(),
-            note: Some(note),
+            note: Some(event_note(note)),
             action: "Reconcile".to_string(),
             secondary: None,
         };
-        if self
-            .events
-            .try_send((event, object.object_ref(&())))
-            .is_err()
-        {
-            // Full only when the API server has refused or stalled thousands of Events: the
-            // same facts are in the conditions, and the metric shows what was dropped.
-            self.metrics.failed("Event", "QueueFull");
-            warn!(reason, "the Event queue is full; an Event was dropped");
+        let reference = object.object_ref(&());
+        let long_name = reference
+            .name
+            .as_ref()
+            .is_some_and(|n| n.len() > MAX_NAME_FOR_RECORDER);
+        let result = if long_name {
+            publish_long_named(&self.client, &self.reporter, &event, &reference).await
+        } else {
+            self.recorder.publish(&event, &reference).await
+        };
+        match result {
+            Ok(()) => self.metrics.wrote("events"),
+            Err(e) => {
+                self.metrics.failed("Event", Error::Kube(e).reason());
+                warn!(reason, "could not publish an Event");
+            }
         }
     }
 
@@ -213,8 +239,10 @@ type Events<K> = futures::channel::mpsc::UnboundedReceiver<watcher::Event<K>>;
 
 /// One watch of `api`, reflected into a cache, whose events are then handed to `N` consumers, in
 /// that order: whatever an event triggers reads a cache at least as new as the event. (kube-
-/// runtime's shared streams give the same order but leave deletions out.) The returned future
-/// drives the watch.
+/// runtime's shared streams give the same order but leave deletions out.) After a watch breaks
+/// (a dropped connection, 410 Gone), the relisted objects are handed on once the cache holds the
+/// whole new list, with deletions for what disappeared meanwhile. The returned future drives the
+/// watch.
 fn fan_out<K, const N: usize>(
     api: Api<K>,
     config: watcher::Config,
@@ -241,6 +269,15 @@ where
         receiver
     });
     let kind = K::kind(&()).to_string();
+    let mut listed: Vec<K> = Vec::new();
+    let mut before: Vec<Arc<K>> = Vec::new();
+    let cache = store.clone();
+    let send = |senders: &[futures::channel::mpsc::UnboundedSender<watcher::Event<K>>],
+                event: watcher::Event<K>| {
+        for sender in senders {
+            let _ = sender.unbounded_send(event.clone());
+        }
+    };
     let driver = watcher(api, config)
         .default_backoff()
         // Who wrote which field is the API server's business, and a large share of each object.
@@ -251,11 +288,35 @@ where
         .reflect(writer)
         .for_each(move |event| {
             match event {
-                Ok(event) => {
-                    for sender in &senders {
-                        let _ = sender.unbounded_send(event.clone());
-                    }
+                // A (re)list fills the cache only at its end (InitDone): the objects it brings
+                // are handed on then, so that what they trigger reads the new list, not the
+                // cache as it was before the watch broke.
+                // Objects deleted while the watch was broken are not in the new list: they are
+                // handed on as deletions, so that nothing that depended on them is left stale.
+                Ok(watcher::Event::Init) => {
+                    listed.clear();
+                    before = cache.state();
                 }
+                Ok(watcher::Event::InitApply(object)) => listed.push(object),
+                Ok(watcher::Event::InitDone) => {
+                    let present: std::collections::HashSet<String> =
+                        listed.iter().filter_map(|o| o.meta().uid.clone()).collect();
+                    for gone in before.drain(..) {
+                        if !gone
+                            .meta()
+                            .uid
+                            .as_ref()
+                            .is_some_and(|uid| present.contains(uid))
+                        {
+                            send(&senders, watcher::Event::Delete((*gone).clone()));
+                        }
+                    }
+                    for object in listed.drain(..) {
+                        send(&senders, watcher::Event::InitApply(object));
+                    }
+                    send(&senders, watcher::Event::InitDone);
+                }
+                Ok(event) => send(&senders, event),
                 // The watch retries with backoff by itself; say so once per failure.
                 Err(e) => warn!(kind, error = %e, "watch failed; retrying"),
             }
@@ -454,19 +515,15 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         applied(rec_events).predicate_filter(predicates::generation, Default::default());
 
     let echoes: Arc<Mutex<std::collections::HashSet<String>>> = Arc::default();
-    let (events, queued_events) = tokio::sync::mpsc::channel(EVENT_QUEUE);
-    tokio::spawn(send_events(
-        Recorder::new(client.clone(), reporter),
-        queued_events,
-        gate.clone(),
-        metrics.clone(),
-    ));
+    let summaries_applied: Arc<Mutex<HashMap<String, (String, String)>>> = Arc::default();
     let context = Arc::new(Context {
-        events,
+        recorder: Recorder::new(client.clone(), reporter.clone()),
+        reporter,
         client,
         failures: Mutex::default(),
         written: Mutex::default(),
         echoes: echoes.clone(),
+        summaries_applied: summaries_applied.clone(),
         reports: report_store.clone(),
         recommendations: rec_store.clone(),
         config_maps: cm_store,
@@ -477,6 +534,14 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
     let report_controller = Controller::for_stream(report_trigger, report_store.clone())
         // Hand edits and deletions of a summary come back to its report; its own applies do not.
         .owns_stream(touched(cm_events).try_filter(move |cm| {
+            // The cache now holds a view newer than any a past apply was based on.
+            if let Ok(mut m) = summaries_applied.lock() {
+                m.remove(&format!(
+                    "{}/{}",
+                    cm.metadata.namespace.as_deref().unwrap_or_default(),
+                    cm.metadata.name.as_deref().unwrap_or_default()
+                ));
+            }
             let echo = cm
                 .metadata
                 .resource_version
@@ -546,6 +611,39 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
     Ok(())
 }
 
+/// The body of a server-side apply. The API server reads it as YAML, which refuses some
+/// characters JSON allows raw (DEL, C1 controls, U+FFFE, U+FFFF...): any text a user wrote may
+/// hold them, so they are sent escaped (`\uXXXX`), which both read as the same string.
+pub fn apply_body(
+    value: &impl serde::Serialize,
+) -> Result<Box<serde_json::value::RawValue>, Error> {
+    let json = serde_json::to_string(value)?;
+    let escaped = yaml_safe(&json);
+    Ok(serde_json::value::RawValue::from_string(escaped)?)
+}
+
+/// JSON text with every character outside YAML's printable set written as a `\u` escape. Such
+/// characters can only be inside JSON strings (JSON's own syntax is ASCII), where the escape
+/// means the same character.
+fn yaml_safe(json: &str) -> String {
+    let printable = |c: char| matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+    if json.chars().all(printable) {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if printable(c) {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
 /// Server-side apply of `status` to the status subresource of `object`, as the one field manager.
 async fn apply_status<K>(
     ctx: &Context,
@@ -583,7 +681,7 @@ where
     api.patch_status(
         &name,
         &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
+        &Patch::Apply(apply_body(&patch)?),
     )
     .await?;
     if let Ok(mut written) = ctx.written.lock() {
@@ -609,42 +707,79 @@ fn status_essence(status: &impl serde::Serialize) -> [u8; 32] {
     sha2::Sha256::digest(value.to_string().as_bytes()).into()
 }
 
-/// Events waiting to be written; past this, new ones are dropped and counted.
-const EVENT_QUEUE: usize = 8192;
-/// Events written at once: few, so they do not compete with reconciles for the API server.
-const EVENT_CONCURRENCY: usize = 2;
-
-/// Writes queued Events, a few at a time, while the gate allows writes.
-async fn send_events(
-    recorder: Recorder,
-    events: tokio::sync::mpsc::Receiver<(Event, k8s_openapi::api::core::v1::ObjectReference)>,
-    gate: Arc<Gate>,
-    metrics: Arc<Metrics>,
-) {
-    tokio_stream_from(events)
-        .for_each_concurrent(EVENT_CONCURRENCY, |(event, reference)| {
-            let (recorder, gate, metrics) = (&recorder, &gate, &metrics);
-            async move {
-                if !gate.may_write() {
-                    return;
-                }
-                match recorder.publish(&event, &reference).await {
-                    Ok(()) => metrics.wrote("events"),
-                    Err(e) => {
-                        metrics.failed("Event", Error::Kube(e).reason());
-                        warn!(reason = %event.reason, "could not publish an Event");
-                    }
-                }
-            }
-        })
-        .await;
+/// The API server refuses an Event whose note is over 1 KiB; the whole story is in the
+/// condition, so a longer note is cut, at a character boundary, and says so.
+fn event_note(mut note: String) -> String {
+    const MAX: usize = 1024;
+    const CUT: &str = " [...]";
+    if note.len() > MAX {
+        let mut end = MAX - CUT.len();
+        while !note.is_char_boundary(end) {
+            end -= 1;
+        }
+        note.truncate(end);
+        note.push_str(CUT);
+    }
+    note
 }
 
-/// A receiver as a stream, without another crate for it.
-fn tokio_stream_from<T>(
-    mut receiver: tokio::sync::mpsc::Receiver<T>,
-) -> impl futures::Stream<Item = T> {
-    futures::stream::poll_fn(move |cx| receiver.poll_recv(cx))
+/// kube-runtime's Recorder names an Event `<object name>.<16 hex digits>`, which passes the
+/// 253 characters a name may have when the object's name is longer than this.
+const MAX_NAME_FOR_RECORDER: usize = 253 - 17;
+
+/// The Event kube-runtime's Recorder would write, named from a shortened object name, for objects
+/// whose names are too long for the Recorder's naming.
+async fn publish_long_named(
+    client: &Client,
+    reporter: &Reporter,
+    event: &Event,
+    reference: &k8s_openapi::api::core::v1::ObjectReference,
+) -> Result<(), kube::Error> {
+    use k8s_openapi::api::events::v1::Event as K8sEvent;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+    let now = k8s_openapi::jiff::Timestamp::now();
+    let name = reference.name.as_deref().unwrap_or_default();
+    let mut prefix = name[..name.len().min(MAX_NAME_FOR_RECORDER)].to_string();
+    // A name ends with an alphanumeric character.
+    while prefix.ends_with(['.', '-']) {
+        prefix.pop();
+    }
+    let namespace = reference
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into());
+    let k8s_event = K8sEvent {
+        action: Some(event.action.clone()),
+        reason: Some(event.reason.clone()),
+        event_time: Some(MicroTime(now)),
+        regarding: Some(reference.clone()),
+        note: event.note.clone(),
+        metadata: ObjectMeta {
+            namespace: Some(namespace.clone()),
+            name: Some(format!("{prefix}.{:x}", now.as_nanosecond())),
+            ..Default::default()
+        },
+        reporting_controller: Some(reporter.controller.clone()),
+        reporting_instance: Some(
+            reporter
+                .instance
+                .clone()
+                .unwrap_or_else(|| reporter.controller.clone()),
+        ),
+        type_: Some(
+            match event.type_ {
+                EventType::Normal => "Normal",
+                EventType::Warning => "Warning",
+            }
+            .to_string(),
+        ),
+        related: event.secondary.clone(),
+        ..Default::default()
+    };
+    Api::<K8sEvent>::namespaced(client.clone(), &namespace)
+        .create(&kube::api::PostParams::default(), &k8s_event)
+        .await
+        .map(|_| ())
 }
 
 /// The metric label for a kind's status subresource.
@@ -657,12 +792,47 @@ fn status_resource<K: Resource<DynamicType = ()>>() -> &'static str {
 }
 
 /// Shared by both controllers' error policies: back off per object, for transient errors only.
-fn retry_after<K: Resource>(kind: &str, object: &K, error: &Error, context: &Context) -> Action {
+fn retry_after<K: Resource<DynamicType = ()> + Send + Sync + 'static>(
+    kind: &str,
+    object: &Arc<K>,
+    error: &Error,
+    context: &Arc<Context>,
+) -> Action {
     if matches!(error, Error::Halted) {
         // Not a failure: the gate's reopening reconciles everything again.
         return Action::await_change();
     }
-    let key = key(kind, object);
+    if error.is_permanent() {
+        // The same request would fail the same way (the API server refused the status itself,
+        // so no condition can say it): never a retry loop. Said in an Event and the log; a
+        // change to the object brings a new attempt. A missing permission is retried slowly,
+        // since granting it changes no object.
+        warn!(
+            namespace = object.meta().namespace.as_deref().unwrap_or_default(),
+            object = object.meta().name.as_deref().unwrap_or_default(),
+            kind,
+            reason = error.reason(),
+            error = %error,
+            "reconcile failed; not retried until the object changes"
+        );
+        let (object, context, note) = (
+            object.clone(),
+            context.clone(),
+            format!("The status could not be written: {error}"),
+        );
+        tokio::spawn(async move {
+            context
+                .publish(&*object, EventType::Warning, "ReconcileFailed", note)
+                .await;
+        });
+        return match error {
+            Error::Kube(kube::Error::Api(status)) if status.code == 403 => {
+                Action::requeue(Duration::from_secs(300))
+            }
+            _ => Action::await_change(),
+        };
+    }
+    let key = key(kind, &**object);
     let failures = context.record_failure(&key);
     let delay = backoff(failures);
     warn!(
@@ -675,4 +845,44 @@ fn retry_after<K: Resource>(kind: &str, object: &K, error: &Error, context: &Con
         "reconcile failed"
     );
     Action::requeue(delay)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_notes_fit_the_api_servers_limit() {
+        assert_eq!(event_note("short".into()), "short");
+        let long = event_note("é".repeat(1000));
+        assert!(
+            long.len() <= 1024 && long.ends_with(" [...]"),
+            "{}",
+            long.len()
+        );
+        assert_eq!(event_note("a".repeat(1024)).len(), 1024);
+    }
+
+    #[test]
+    fn apply_bodies_escape_what_yaml_refuses_and_mean_the_same() {
+        let value = serde_json::json!({"reviewer": "bob\u{7f}\u{9b}\u{85}\u{fffe}\u{ffff}é🎉\t"});
+        let body = apply_body(&value).expect("an apply body");
+        let text = body.get();
+        assert!(
+            text.contains(r"\u007f") && text.contains(r"\u009b") && text.contains(r"\ufffe"),
+            "{text}"
+        );
+        assert!(
+            text.chars()
+                .all(|c| c.is_ascii() || c == 'é' || c == '🎉' || c == '\u{85}')
+        );
+        let back: serde_json::Value = serde_json::from_str(text).expect("still JSON");
+        assert_eq!(back, value);
+        // Nothing to escape: the same text.
+        let plain = serde_json::json!({"a": "plain ASCII and ação"});
+        assert_eq!(
+            apply_body(&plain).expect("a body").get(),
+            serde_json::to_string(&plain).expect("JSON")
+        );
+    }
 }

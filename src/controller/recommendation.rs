@@ -102,7 +102,8 @@ pub async fn reconcile(rec: Arc<TalkRecommendation>, ctx: Arc<Context>) -> Resul
             let already_said = conditions::find(existing, READY)
                 .is_some_and(|c| c.reason == reason && c.message == message);
             if !already_said {
-                ctx.publish(&*rec, EventType::Warning, reason, message);
+                ctx.publish(&*rec, EventType::Warning, reason, message)
+                    .await;
             }
         }
         let ready = conditions::find(&status.conditions, READY).map(|c| c.reason.as_str());
@@ -113,5 +114,5 @@ pub async fn reconcile(rec: Arc<TalkRecommendation>, ctx: Arc<Context>) -> Resul
 }
 
 pub fn error_policy(rec: Arc<TalkRecommendation>, error: &Error, ctx: Arc<Context>) -> Action {
-    retry_after(KIND, &*rec, error, &ctx)
+    retry_after(KIND, &rec, error, &ctx)
 }

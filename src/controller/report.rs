@@ -80,7 +80,7 @@ pub async fn reconcile(report: Arc<ConferenceReport>, ctx: Arc<Context>) -> Resu
 }
 
 pub fn error_policy(report: Arc<ConferenceReport>, error: &Error, ctx: Arc<Context>) -> Action {
-    retry_after(KIND, &*report, error, &ctx)
+    retry_after(KIND, &report, error, &ctx)
 }
 
 /// The inputs a report's status is computed from that don't depend on the summary.
@@ -202,7 +202,8 @@ async fn publish_and_describe(
             ],
         );
         if changed_condition(report, READY, "InvalidSpec", &message) {
-            ctx.publish(report, EventType::Warning, "InvalidSpec", message);
+            ctx.publish(report, EventType::Warning, "InvalidSpec", message)
+                .await;
         }
         return Ok((status, Action::await_change()));
     }
@@ -227,19 +228,26 @@ async fn publish_and_describe(
     let existing = ctx
         .config_maps
         .get(&kube::runtime::reflector::ObjectRef::<ConfigMap>::new(&cm_name).within(namespace));
+    let seen = existing
+        .as_ref()
+        .and_then(|cm| cm.metadata.resource_version.clone())
+        .unwrap_or_default();
+    let memo_key = format!("{namespace}/{cm_name}");
     if !existing
         .as_ref()
         .is_some_and(|cm| summary::up_to_date(cm, &desired))
+        && !ctx.summary_already_applied(&memo_key, &seen, &rendered.digest)
     {
         ctx.writable()?;
         let applied = api
             .patch(
                 &cm_name,
                 &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(&desired),
+                &Patch::Apply(super::apply_body(&desired)?),
             )
             .await?;
         ctx.expect_echo(&applied);
+        ctx.summary_applied(memo_key, seen, rendered.digest.clone());
         ctx.metrics.wrote("configmaps");
         let what = match &existing {
             None => "published",
@@ -259,7 +267,8 @@ async fn publish_and_describe(
                 "Summary {what} in ConfigMap {cm_name} ({} bytes, {})",
                 rendered.size, rendered.digest
             ),
-        );
+        )
+        .await;
     }
 
     let (summarized_reason, summarized_message) = if rendered.truncated() {
@@ -382,12 +391,14 @@ async fn write_status(
             && changed_condition(report, READY, "SummaryFailed", &new_ready.message)
         {
             let note = new_ready.message.clone();
-            ctx.publish(report, EventType::Warning, "SummaryFailed", note);
+            ctx.publish(report, EventType::Warning, "SummaryFailed", note)
+                .await;
         } else if new_ready.reason != "SummaryFailed"
             && old_ready.is_some_and(|c| c.reason == "SummaryFailed")
         {
             let note = new_ready.message.clone();
-            ctx.publish(report, EventType::Normal, "Recovered", note);
+            ctx.publish(report, EventType::Normal, "Recovered", note)
+                .await;
         }
     }
     let ready = conditions::find(&status.conditions, READY).map(|c| c.reason.as_str());

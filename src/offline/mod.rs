@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use kube::CustomResourceExt;
 use serde_json::Value;
@@ -236,8 +237,15 @@ impl Report {
 
 /// Validates `documents` as the API server and the operator would.
 pub fn validate(documents: &[Document], mut findings: Vec<Finding>) -> Report {
-    let report_schema = schema_of(&ConferenceReport::crd());
-    let rec_schema = schema_of(&TalkRecommendation::crd());
+    // Generating the CRDs takes milliseconds: once per process, not once per call (the fuzz
+    // target calls this for every input).
+    static SCHEMAS: OnceLock<(Value, Value)> = OnceLock::new();
+    let (report_schema, rec_schema) = SCHEMAS.get_or_init(|| {
+        (
+            schema_of(&ConferenceReport::crd()),
+            schema_of(&TalkRecommendation::crd()),
+        )
+    });
     let cel = kube::core::cel::Validator::new();
     let mut objects = Vec::new();
     for document in documents {
@@ -292,9 +300,9 @@ pub fn validate(documents: &[Document], mut findings: Vec<Finding>) -> Report {
                 continue;
             }
             let schema = if kind == "ConferenceReport" {
-                &report_schema
+                report_schema
             } else {
-                &rec_schema
+                rec_schema
             };
             let violations = schema::check(schema, value);
             let mut rejected = !violations.is_empty();
