@@ -2,6 +2,7 @@
 //! built from their Go modules). One test binary, so one control plane for the whole run; each
 //! test takes a namespace of its own.
 
+mod bad_input;
 mod control_plane;
 mod controls;
 mod deploy;

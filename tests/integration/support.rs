@@ -110,6 +110,12 @@ impl Operator {
         }
     }
 
+    /// How it exited, if it has (a crash shows here, not only in its log). For the fault suite.
+    #[allow(dead_code)]
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.as_mut()?.try_wait().ok().flatten()
+    }
+
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
