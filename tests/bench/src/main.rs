@@ -210,61 +210,163 @@ async fn create_all(client: &Client, ns: &str, n: usize) -> Result<Vec<DynamicOb
     Ok(created)
 }
 
+/// What the operator writes for one report, computed before the floor's clock starts: the
+/// floor itself neither renders nor decides anything.
+struct Planned {
+    name: String,
+    summary: ConfigMap,
+    status: Value,
+    event: Value,
+}
+
+/// The operator's writes for report `i` (created as `created`): its summary ConfigMap, rendered
+/// by the operator's own renderer and built by its own `summary::desired`, so the bytes are the
+/// ones the operator applies; a status with the fields and conditions of the operator's; and
+/// the `SummaryPublished` Event shared/API.md requires.
+fn plan(i: usize, created: &DynamicObject) -> Result<Planned, Error> {
+    use tripreport_operator::api::{ConferenceReportSpec, TalkRecommendationSpec};
+    use tripreport_operator::summary;
+    let name = created.name_any();
+    let namespace = created.namespace().unwrap_or_default();
+    let spec: ConferenceReportSpec = serde_json::from_value(report(i)["spec"].clone())?;
+    let recs: Vec<(String, TalkRecommendationSpec)> = (0..3)
+        .map(|j| {
+            let rec = recommendation(i, j);
+            Ok((
+                rec["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                serde_json::from_value(rec["spec"].clone())?,
+            ))
+        })
+        .collect::<Result<_, Error>>()?;
+    let refs: Vec<(&str, &TalkRecommendationSpec)> =
+        recs.iter().map(|(n, s)| (n.as_str(), s)).collect();
+    let rendered = summary::render_report(&name, &spec, &refs);
+    let owner = k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+        api_version: "tripreports.dev/v1alpha1".into(),
+        kind: "ConferenceReport".into(),
+        name: name.clone(),
+        uid: created.uid().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    };
+    let cm = summary::desired(&name, &namespace, owner, rendered.data(), &rendered.digest);
+    let cm_name = summary::config_map_name(&name);
+    let condition = |type_: &str, reason: &str, message: String| {
+        json!({"type": type_, "status": "True", "reason": reason, "message": message,
+               "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"})
+    };
+    let status = json!({"apiVersion": "tripreports.dev/v1alpha1", "kind": "ConferenceReport",
+    "status": {"observedGeneration": 1, "reviewed": true, "summarized": true,
+               "recommendations": {"total": 3, "approved": 3, "pending": 0},
+               "summary": {"configMapName": cm_name, "digest": rendered.digest},
+               "conditions": [
+                   condition("Ready", "Published", format!("The summary is published in ConfigMap {cm_name}.")),
+                   condition("Reviewed", "Approved", "Approved by 1 of the 1 reviewers required: bob.".into()),
+                   condition("Summarized", "Published", format!("{} recommendations in {} bytes.", rendered.included, rendered.size)),
+               ]}});
+    let event = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event",
+        "metadata": {"name": format!("{name}.floor"), "namespace": namespace},
+        "eventTime": "2026-01-01T00:00:00.000000Z", "type": "Normal", "reason": "SummaryPublished",
+        "action": "Reconcile", "reportingController": "tripreport-operator", "reportingInstance": "floor",
+        "regarding": {"apiVersion": "tripreports.dev/v1alpha1", "kind": "ConferenceReport",
+                      "name": name, "namespace": namespace, "uid": created.uid()},
+        "note": format!("Summary published in ConfigMap {cm_name} ({} bytes, {})", rendered.size, rendered.digest)});
+    Ok(Planned {
+        name,
+        summary: cm,
+        status,
+        event,
+    })
+}
+
 /// Exactly the writes the operator must make, with no controller and no rendering: per report
-/// one ConfigMap apply (of a summary's size) and one status apply, per recommendation one status
-/// apply, `concurrency` at a time.
+/// one ConfigMap apply (the operator's own bytes) and one status apply, per recommendation one
+/// status apply, and with `events` the `SummaryPublished` Event per report; `concurrency`
+/// reports and `concurrency` recommendations at a time. Timed like the operator: from the first write until the same watch sees
+/// every object Ready, so the watch's own cost is on both sides.
 async fn floor(
     client: &Client,
+    observer: &Client,
     ns: &str,
     reports: &[DynamicObject],
     concurrency: usize,
+    events: bool,
 ) -> Result<Duration, Error> {
     let report_api: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), ns, &resource("ConferenceReport"));
     let rec_api: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), ns, &resource("TalkRecommendation"));
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    let event_api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client.clone(), ns);
     let params = PatchParams::apply("tripreport-operator").force();
-    let condition = |type_: &str, reason: &str| {
-        json!({"type": type_, "status": "True", "reason": reason, "message": "published",
-               "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"})
-    };
-    let start = Instant::now();
-    stream::iter(reports.iter().enumerate())
-        .map(|(i, report)| {
-            let (cms, report_api, rec_api, params) = (cms.clone(), report_api.clone(), rec_api.clone(), params.clone());
-            let name = report.name_any();
-            let uid = report.uid().unwrap_or_default();
-            let ready = condition("Ready", "Published");
+    let planned: Vec<Planned> = reports
+        .iter()
+        .enumerate()
+        .map(|(i, r)| plan(i, r))
+        .collect::<Result<_, _>>()?;
+    let rec_status = json!({"apiVersion": "tripreports.dev/v1alpha1", "kind": "TalkRecommendation",
+        "status": {"observedGeneration": 1, "reviewed": true,
+                   "conditions": [
+                       {"type": "Ready", "status": "True", "reason": "Resolved",
+                        "message": "Listed in the summary of its report.",
+                        "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"},
+                       {"type": "Reviewed", "status": "True", "reason": "Approved",
+                        "message": "Approved by bob.",
+                        "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"}]}});
+    let watching = converged(observer, ns, reports.len(), 3 * reports.len());
+    // As the operator works: `concurrency` reports and `concurrency` recommendations at a time
+    // (its two controllers each reconcile `--concurrency` objects at once).
+    let report_writes = stream::iter(planned.iter())
+        .map(|p| {
+            let (cms, report_api, event_api, params) = (
+                cms.clone(),
+                report_api.clone(),
+                event_api.clone(),
+                params.clone(),
+            );
             async move {
-                let data = body(i) + &"x".repeat(2000);
-                let cm = json!({"apiVersion": "v1", "kind": "ConfigMap",
-                    "metadata": {"name": format!("{name}-summary"),
-                        "labels": {"app.kubernetes.io/managed-by": "tripreport-operator", "tripreports.dev/report": name},
-                        "annotations": {"tripreports.dev/digest": "sha256:0"},
-                        "ownerReferences": [{"apiVersion": "tripreports.dev/v1alpha1", "kind": "ConferenceReport",
-                            "name": name, "uid": uid, "controller": true, "blockOwnerDeletion": true}]},
-                    "data": {"summary.md": data, "summary.json": "{}"}});
-                cms.patch(&format!("{name}-summary"), &params, &Patch::Apply(&cm)).await?;
-                let status = json!({"apiVersion": "tripreports.dev/v1alpha1", "kind": "ConferenceReport",
-                    "status": {"observedGeneration": 1, "reviewed": true, "summarized": true,
-                               "recommendations": {"total": 3, "approved": 3, "pending": 0},
-                               "conditions": [ready]}});
-                report_api.patch_status(&name, &params, &Patch::Apply(&status)).await?;
-                for j in 0..3 {
-                    let status = json!({"apiVersion": "tripreports.dev/v1alpha1", "kind": "TalkRecommendation",
-                        "status": {"observedGeneration": 1, "reviewed": true,
-                                   "conditions": [{"type": "Ready", "status": "True", "reason": "Resolved", "message": "ok",
-                                                   "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"}]}});
-                    rec_api.patch_status(&format!("{name}-talk-{j}"), &params, &Patch::Apply(&status)).await?;
+                let cm_name = p.summary.name_any();
+                cms.patch(&cm_name, &params, &Patch::Apply(&p.summary))
+                    .await?;
+                if events {
+                    event_api
+                        .create(
+                            &PostParams::default(),
+                            &serde_json::from_value(p.event.clone())?,
+                        )
+                        .await?;
                 }
+                report_api
+                    .patch_status(&p.name, &params, &Patch::Apply(&p.status))
+                    .await?;
                 Ok::<(), Error>(())
             }
         })
         .buffer_unordered(concurrency)
-        .try_collect::<Vec<()>>()
-        .await?;
-    Ok(start.elapsed())
+        .try_collect::<Vec<()>>();
+    let rec_writes = stream::iter(planned.iter().flat_map(|p| (0..3).map(move |j| (p, j))))
+        .map(|(p, j)| {
+            let (rec_api, params, rec_status) = (rec_api.clone(), params.clone(), &rec_status);
+            async move {
+                rec_api
+                    .patch_status(
+                        &format!("{}-talk-{j}", p.name),
+                        &params,
+                        &Patch::Apply(rec_status),
+                    )
+                    .await?;
+                Ok::<(), Error>(())
+            }
+        })
+        .buffer_unordered(concurrency)
+        .try_collect::<Vec<()>>();
+    let writing = futures::future::try_join(report_writes, rec_writes);
+    let start = Instant::now();
+    let (done, _) = futures::future::try_join(watching, writing).await?;
+    Ok(done.duration_since(start))
 }
 
 fn ready_for_generation(object: &DynamicObject) -> bool {
@@ -541,18 +643,29 @@ async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Result
     let admin = cp.admin_client().await?;
     install_crds(&admin, root).await?;
 
-    eprintln!(
-        "bench: the floor: creating {n} reports and {} recommendations",
-        3 * n
-    );
-    namespace(&admin, "floor").await?;
-    let floor_reports = create_all(&admin, "floor", n).await?;
+    // The floor twice: with exactly the writes the issue lists, and with the SummaryPublished
+    // Event per report that shared/API.md also requires of the operator.
     let floor_client = cp.user_client(FLOOR_USER, &["system:masters"]).await?;
-    let floor_from = audit_offset(audit);
-    let floor_time = floor(&floor_client, "floor", &floor_reports, concurrency).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let floor_counts = audit_counts(audit, FLOOR_USER, floor_from, audit_offset(audit));
-    eprintln!("bench: the floor took {floor_time:?}");
+    let mut floors = Vec::new();
+    for (ns, events) in [("floor", false), ("floor-events", true)] {
+        eprintln!(
+            "bench: the floor{}: creating {n} reports and {} recommendations",
+            if events { " with Events" } else { "" },
+            3 * n
+        );
+        namespace(&admin, ns).await?;
+        let created = create_all(&admin, ns, n).await?;
+        let from = audit_offset(audit);
+        let took = floor(&floor_client, &admin, ns, &created, concurrency, events).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let counts = audit_counts(audit, FLOOR_USER, from, audit_offset(audit));
+        eprintln!("bench: the floor took {took:?}");
+        floors.push((took, counts));
+    }
+    let [
+        (floor_time, floor_counts),
+        (floor_events_time, floor_events_counts),
+    ] = <[_; 2]>::try_from(floors).map_err(|_| "two floors")?;
 
     eprintln!("bench: the operator: creating the same objects while it is paused");
     namespace(&admin, "bench").await?;
@@ -648,9 +761,11 @@ async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Result
     let (_, _, cpu_seconds_end) = process_usage(pid);
 
     let ratio = operator_time.as_secs_f64() / floor_time.as_secs_f64();
-    let (op_writes, floor_writes, idle_writes) = (
+    let ratio_events = operator_time.as_secs_f64() / floor_events_time.as_secs_f64();
+    let (op_writes, floor_writes, floor_events_writes, idle_writes) = (
         writes(&operator_counts),
         writes(&floor_counts),
+        writes(&floor_events_counts),
         writes(&idle_counts),
     );
     let per = |w: u64| w as f64 / (4 * n) as f64;
@@ -659,20 +774,31 @@ async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Result
         "N = {n} reports, {} recommendations, concurrency {concurrency}",
         3 * n
     );
-    println!("{:<44} {:>12} {:>12}", "", "operator", "floor");
     println!(
-        "{:<44} {:>11.2}s {:>11.2}s",
-        "time to converge / to write",
-        operator_time.as_secs_f64(),
-        floor_time.as_secs_f64()
+        "{:<44} {:>12} {:>12} {:>12}",
+        "", "operator", "floor", "+ Events"
     );
-    println!("{:<44} {:>12.2}", "operator time / floor time", ratio);
-    println!("{:<44} {:>12} {:>12}", "writes", op_writes, floor_writes);
     println!(
-        "{:<44} {:>12.2} {:>12.2}",
+        "{:<44} {:>11.2}s {:>11.2}s {:>11.2}s",
+        "time to converge (through a watch)",
+        operator_time.as_secs_f64(),
+        floor_time.as_secs_f64(),
+        floor_events_time.as_secs_f64()
+    );
+    println!(
+        "{:<44} {:>12} {:>12.2} {:>12.2}",
+        "operator time / floor time", "", ratio, ratio_events
+    );
+    println!(
+        "{:<44} {:>12} {:>12} {:>12}",
+        "writes", op_writes, floor_writes, floor_events_writes
+    );
+    println!(
+        "{:<44} {:>12.2} {:>12.2} {:>12.2}",
         "writes per object",
         per(op_writes),
-        per(floor_writes)
+        per(floor_writes),
+        per(floor_events_writes)
     );
     println!(
         "{:<44} {:>12}",
@@ -733,8 +859,11 @@ async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Result
         "reports": n, "recommendations": 3 * n, "concurrency": concurrency,
         "operator_seconds": operator_time.as_secs_f64(), "floor_seconds": floor_time.as_secs_f64(),
         "ratio": ratio,
+        "floor_with_events_seconds": floor_events_time.as_secs_f64(), "ratio_with_events": ratio_events,
         "operator_writes": op_writes, "floor_writes": floor_writes,
+        "floor_with_events_writes": floor_events_writes,
         "operator_requests": operator_counts, "floor_requests": floor_counts,
+        "floor_with_events_requests": floor_events_counts,
         "idle_seconds": idle.as_secs(), "idle_writes": idle_writes, "idle_requests": idle_counts,
         "edit_latency_p50_ms": p50.as_secs_f64() * 1000.0, "edit_latency_p99_ms": p99.as_secs_f64() * 1000.0,
         "operator_rss_peak_mib": peak_mib, "operator_rss_steady_mib": steady_mib,
