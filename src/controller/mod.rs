@@ -6,6 +6,7 @@
 //! Every write first asks the gate (`crate::controls`): only the leader writes, and nobody
 //! writes while the big red button is pressed.
 
+mod index;
 mod recommendation;
 mod report;
 
@@ -57,6 +58,8 @@ pub struct Context {
     /// reconcile never sees a cache older than the event that caused it (see `fan_out`).
     pub reports: Store<ConferenceReport>,
     pub recommendations: Store<TalkRecommendation>,
+    /// The recommendations naming each report, kept with `recommendations`.
+    pub recommendations_by_report: index::RecommendationIndex,
     pub config_maps: Store<ConfigMap>,
     recorder: Recorder,
     reporter: Reporter,
@@ -247,6 +250,7 @@ fn fan_out<K, const N: usize>(
     api: Api<K>,
     config: watcher::Config,
     shrink: fn(&mut K),
+    mut observe: impl FnMut(&watcher::Event<K>, &Store<K>) + Send + 'static,
 ) -> (
     Store<K>,
     [Events<K>; N],
@@ -287,6 +291,10 @@ where
         })
         .reflect(writer)
         .for_each(move |event| {
+            // Indexes beside the cache are brought to the cache's view before anyone is told.
+            if let Ok(event) = &event {
+                observe(event, &cache);
+            }
             match event {
                 // A (re)list fills the cache only at its end (InitDone): the objects it brings
                 // are handed on then, so that what they trigger reads the new list, not the
@@ -488,12 +496,21 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
     // controller's own objects pass only on a new generation (a report's also on annotation
     // changes, for requested-at), so its own status writes do not come back as reconciles; the
     // other kind's pass on creation, spec change and deletion.
-    let (report_store, [report_events, report_events_for_recs], report_watch) =
-        fan_out(reports, watcher::Config::default().any_semantic(), |_| {});
+    let (report_store, [report_events, report_events_for_recs], report_watch) = fan_out(
+        reports,
+        watcher::Config::default().any_semantic(),
+        |_| {},
+        |_, _| {},
+    );
+    let rec_index = index::RecommendationIndex::default();
     let (rec_store, [rec_events, rec_events_for_reports], rec_watch) = fan_out(
         recommendations,
         watcher::Config::default().any_semantic(),
         |_| {},
+        {
+            let rec_index = rec_index.clone();
+            move |event, cache| rec_index.observe(event, cache)
+        },
     );
     // Only the operator's own ConfigMaps: never a cache of every ConfigMap in the cluster.
     let (cm_store, [cm_events], cm_watch) = fan_out(
@@ -502,6 +519,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
             .labels(summary::SELECTOR)
             .any_semantic(),
         summary::cached_form,
+        |_, _| {},
     );
     tokio::spawn(report_watch);
     tokio::spawn(rec_watch);
@@ -526,6 +544,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         summaries_applied: summaries_applied.clone(),
         reports: report_store.clone(),
         recommendations: rec_store.clone(),
+        recommendations_by_report: rec_index.clone(),
         config_maps: cm_store,
         gate: gate.clone(),
         metrics: metrics.clone(),
@@ -556,15 +575,14 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         .reconcile_all_on(gate.reopened())
         .with_config(controller_config(settings.concurrency));
     // A report's arrival, spec change or deletion concerns the recommendations that name it.
-    let recs_by_report = rec_store.clone();
+    let (recs_by_report, rec_cache) = (rec_index.clone(), rec_store.clone());
     let rec_controller = Controller::for_stream(rec_trigger, rec_store.clone())
         .watches_stream(spec_changes(report_events_for_recs), move |report| {
-            let namespace = report.meta().namespace.clone();
+            let namespace = report.meta().namespace.clone().unwrap_or_default();
             let name = report.meta().name.clone().unwrap_or_default();
             recs_by_report
-                .state()
+                .recommendations(&rec_cache, &namespace, &name)
                 .into_iter()
-                .filter(|rec| rec.meta().namespace == namespace && rec.spec.report_ref.name == name)
                 .map(|rec| ObjectRef::from_obj(&*rec))
                 .collect::<Vec<_>>()
         })

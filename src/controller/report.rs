@@ -93,9 +93,8 @@ struct Basics {
 /// The report's recommendations, from the cache (as new as the event that triggered this
 /// reconcile; a newer change triggers another).
 fn recommendations_of(ctx: &Context, namespace: &str, name: &str) -> Vec<Arc<TalkRecommendation>> {
-    ctx.recommendations.state_filter(|rec| {
-        rec.spec.report_ref.name == name && rec.metadata.namespace.as_deref() == Some(namespace)
-    })
+    ctx.recommendations_by_report
+        .recommendations(&ctx.recommendations, namespace, name)
 }
 
 fn basics(report: &ConferenceReport, mut recommendations: Vec<Arc<TalkRecommendation>>) -> Basics {

@@ -9,6 +9,8 @@ struct Point {
     n: f64,
     operator: f64,
     floor: f64,
+    /// The floor with the Events shared/API.md requires (runs before it was measured have none).
+    floor_events: Option<f64>,
 }
 
 fn read(path: &str) -> Result<Point, String> {
@@ -24,6 +26,7 @@ fn read(path: &str) -> Result<Point, String> {
         n: number("reports")?,
         operator: number("operator_seconds")?,
         floor: number("floor_seconds")?,
+        floor_events: value["floor_with_events_seconds"].as_f64(),
     })
 }
 
@@ -67,6 +70,9 @@ fn step(max: f64) -> f64 {
         .unwrap_or(10.0 * magnitude)
 }
 
+/// A line: its name, colour, and value at a point.
+type Series = (&'static str, &'static str, fn(&Point) -> f64);
+
 fn draw(points: &[Point]) -> String {
     let (width, height) = (720.0, 440.0);
     let (left, right, top, bottom) = (70.0, 170.0, 40.0, 60.0);
@@ -74,7 +80,7 @@ fn draw(points: &[Point]) -> String {
     let max_n = points.iter().map(|p| p.n).fold(0.0, f64::max);
     let max_t = points
         .iter()
-        .map(|p| p.operator.max(p.floor))
+        .map(|p| p.operator.max(p.floor).max(p.floor_events.unwrap_or(0.0)))
         .fold(0.0, f64::max);
     let (x_step, y_step) = (step(max_n), step(max_t));
     let x_max = (max_n / x_step).ceil() * x_step;
@@ -121,10 +127,15 @@ fn draw(points: &[Point]) -> String {
         height - 18.0,
         top + plot_h / 2.0
     );
-    let series: [(&str, &str, fn(&Point) -> f64); 2] = [
+    let mut series: Vec<Series> = vec![
         ("operator", "#c0392b", |p| p.operator),
         ("floor (plain client)", "#2c6fbb", |p| p.floor),
     ];
+    if points.iter().all(|p| p.floor_events.is_some()) {
+        series.push(("floor + Events", "#27ae60", |p| {
+            p.floor_events.unwrap_or(p.floor)
+        }));
+    }
     for (i, (name, colour, value)) in series.iter().enumerate() {
         let path: Vec<String> = points
             .iter()
@@ -160,7 +171,7 @@ fn draw(points: &[Point]) -> String {
             svg,
             r#"<text x="{}" y="{}" font-size="11">N = {}: ratio {:.2}</text>"#,
             left + plot_w + 15.0,
-            top + 70.0 + 16.0 * i as f64,
+            top + 90.0 + 16.0 * i as f64,
             p.n,
             p.operator / p.floor
         );
@@ -187,11 +198,13 @@ mod tests {
                 n: 1000.0,
                 operator: 8.8,
                 floor: 5.7,
+                floor_events: None,
             },
             Point {
                 n: 10000.0,
                 operator: 90.0,
                 floor: 60.0,
+                floor_events: None,
             },
         ];
         let svg = draw(&points);

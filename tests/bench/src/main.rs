@@ -69,7 +69,7 @@ fn main() -> ExitCode {
         extra_apiserver_args: vec![
             format!("--audit-policy-file={}", policy.display()),
             format!("--audit-log-path={}", audit.display()),
-            "--audit-log-maxsize=0".into(),
+            "--audit-log-maxsize=1000000".into(),
         ],
         extra_etcd_args: Vec::new(),
     }) {
