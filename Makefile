@@ -65,6 +65,13 @@ run: cluster ## Local control plane + CRDs + samples/, and the operator in the f
 	fi; \
 	wait $$operator
 
+.PHONY: chaos
+chaos: controlplane ## The fault suite at full size (500 reports, 20 kills, ...); figures in target/chaos/figures.json
+	@mkdir -p target/chaos
+	@rm -f target/chaos/figures.json
+	CHAOS_FULL=1 TRIPREPORT_CONTROLPLANE_BIN="$$($(CONTROLPLANE))" $(CARGO) test --test chaos -- --nocapture --test-threads=1 2>&1 | tee target/chaos/chaos.log
+	@echo "figures: target/chaos/figures.json (copy them into docs/reliability.md)"
+
 .PHONY: bench
 bench: controlplane ## Benchmark: convergence of BENCH_REPORTS (1000) reports against the API server's write floor
 	$(CARGO) build --release -p tripreport-operator -p bench --bins
@@ -80,3 +87,13 @@ bench-chart: ## Redraw docs/benchmarks-convergence.svg from docs/benchmarks/resu
 lint: ## rustfmt and clippy, as CI would want them
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+FUZZ_SECONDS ?= 60
+
+.PHONY: fuzz
+fuzz: ## Fuzz the renderer and the offline checker's reader, FUZZ_SECONDS (60) each; fails on a crash
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh
+
+.PHONY: fuzz-smoke
+fuzz-smoke: ## A short fuzzing run (10 s per target), for CI
+	FUZZ_SECONDS=10 bash fuzz/run.sh

@@ -186,7 +186,8 @@ impl Operator {
         body.lines()
             .filter(|line| line.starts_with("tripreport_writes_total{"))
             .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
-            .sum()
+            .sum::<f64>()
+            + 0.0 // an empty sum is -0.0
     }
 }
 
