@@ -4,9 +4,10 @@
 //! so nothing missed meanwhile is lost.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use futures::{Stream, StreamExt};
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event, watcher};
@@ -22,6 +23,11 @@ pub const CONTROL_CONFIG_MAP: &str = "tripreport-operator-control";
 pub struct Gate {
     leader: AtomicBool,
     paused: AtomicBool,
+    /// The fence: until when (wall clock, ms since the epoch) the last renewal of this replica's
+    /// Lease seen keeps it the leader; `u64::MAX` without leader election. A leader that was
+    /// frozen (SIGSTOP, a stalled VM) past its term learns it has lost only at its next renewal;
+    /// the clock, which kept running meanwhile, closes the gate at once instead.
+    lease_until_ms: AtomicU64,
     reopened: watch::Sender<u64>,
     pub metrics: Arc<Metrics>,
 }
@@ -32,6 +38,7 @@ impl Gate {
         Self {
             leader: AtomicBool::new(false),
             paused: AtomicBool::new(true),
+            lease_until_ms: AtomicU64::new(u64::MAX),
             reopened: watch::Sender::new(0),
             metrics,
         }
@@ -39,7 +46,17 @@ impl Gate {
 
     /// Whether the operator may write now: it leads, and nobody pressed the button.
     pub fn may_write(&self) -> bool {
-        self.leader.load(Ordering::Acquire) && !self.paused.load(Ordering::Acquire)
+        self.leader.load(Ordering::Acquire)
+            && !self.paused.load(Ordering::Acquire)
+            && now_ms() < self.lease_until_ms.load(Ordering::Acquire)
+    }
+
+    /// Writes are allowed until `until_ms` (wall clock, ms since the epoch) at most, whatever
+    /// the Lease manager believes: see `lease_until_ms`.
+    pub fn fence(&self, until_ms: u64) {
+        let before = self.may_write();
+        self.lease_until_ms.store(until_ms, Ordering::Release);
+        self.after_change(before);
     }
 
     pub fn set_leader(&self, leader: bool) {
@@ -79,6 +96,60 @@ impl Gate {
             receiver.changed().await.ok()?;
             Some(((), receiver))
         })
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// When a Lease last renewed by `identity` stops making it the leader (ms since the epoch), with
+/// `margin_ms` to spare; 0 when the Lease names someone else or says nothing usable.
+fn lease_deadline_ms(lease: &Lease, identity: &str, margin_ms: u64) -> u64 {
+    let Some(spec) = lease.spec.as_ref() else {
+        return 0;
+    };
+    if spec.holder_identity.as_deref() != Some(identity) {
+        return 0;
+    }
+    let (Some(renewed), Some(seconds)) = (spec.renew_time.as_ref(), spec.lease_duration_seconds)
+    else {
+        return 0;
+    };
+    let renewed_ms = u64::try_from(renewed.0.as_millisecond()).unwrap_or(0);
+    let duration_ms = u64::try_from(seconds).unwrap_or(0).saturating_mul(1000);
+    (renewed_ms + duration_ms).saturating_sub(margin_ms)
+}
+
+/// Follows this replica's own Lease and moves the gate's fence to each renewal it sees.
+async fn follow_own_lease(
+    client: Client,
+    namespace: String,
+    name: &'static str,
+    identity: String,
+    seconds: u64,
+    gate: Arc<Gate>,
+) {
+    let api: Api<Lease> = Api::namespaced(client, &namespace);
+    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
+    // Another replica may take over once the term has run out by its own clock: stop a little
+    // before, for clock skew between nodes and a write already on its way. Not more: renewals
+    // come a third of the lease before expiry, and one later than the margin closes the gate.
+    let margin_ms = (seconds * 1000 / 8).min(500);
+    let mut events = watcher(api, config).default_backoff().boxed();
+    while let Some(event) = events.next().await {
+        match event {
+            Ok(Event::InitApply(lease) | Event::Apply(lease)) => {
+                gate.fence(lease_deadline_ms(&lease, &identity, margin_ms));
+            }
+            Ok(Event::Delete(_)) => gate.fence(0),
+            Ok(Event::Init | Event::InitDone) => {}
+            // Meanwhile the fence stays where the last renewal put it, and runs out on time.
+            Err(e) => warn!(namespace, lease = name, error = %e, "cannot watch the leader Lease"),
+        }
     }
 }
 
@@ -147,6 +218,16 @@ impl Leadership {
         gate: Arc<Gate>,
     ) -> Self {
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        // No write before a renewal of this replica's own has been seen on the Lease.
+        gate.fence(0);
+        let fence = tokio::spawn(follow_own_lease(
+            client.clone(),
+            namespace.clone(),
+            name,
+            identity.clone(),
+            seconds,
+            gate.clone(),
+        ));
         let task = tokio::spawn(async move {
             let mut failures = 0u32;
             let manager = loop {
@@ -184,6 +265,7 @@ impl Leadership {
                 }
             }
             gate.set_leader(false);
+            fence.abort();
             // Dropping the receiver tells the lease manager to release the Lease.
             drop(receiver);
             match manager_task.await {
@@ -230,6 +312,43 @@ mod tests {
         assert_eq!(reopened.next().now_or_never(), Some(Some(())));
         gate.set_leader(false);
         assert!(!gate.may_write());
+    }
+
+    #[test]
+    fn the_fence_closes_the_gate_when_the_term_runs_out_and_reopens_on_renewal() {
+        let gate = Gate::new(Arc::new(Metrics::default()));
+        gate.set_leader(true);
+        gate.set_paused(false);
+        assert!(gate.may_write(), "no fence without leader election");
+        let mut reopened = Box::pin(gate.reopened());
+        gate.fence(now_ms() - 1);
+        assert!(
+            !gate.may_write(),
+            "the term ran out: a leader that was frozen writes nothing"
+        );
+        gate.fence(now_ms() + 60_000);
+        assert!(gate.may_write());
+        assert_eq!(
+            reopened.next().now_or_never(),
+            Some(Some(())),
+            "a renewal after the fence closed reconciles everything"
+        );
+    }
+
+    #[test]
+    fn a_lease_fences_only_its_holder_and_until_its_term_ends() {
+        let lease = |holder: &str| -> Lease {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "tripreport-operator"},
+                "spec": {"holderIdentity": holder, "leaseDurationSeconds": 15,
+                         "renewTime": "2026-12-02T10:00:00.000000Z"}
+            }))
+            .expect("a Lease")
+        };
+        let renewed = 1_796_205_600_000; // 2026-12-02T10:00:00Z
+        assert_eq!(lease_deadline_ms(&lease("a"), "a", 1000), renewed + 14_000);
+        assert_eq!(lease_deadline_ms(&lease("b"), "a", 1000), 0);
+        assert_eq!(lease_deadline_ms(&Lease::default(), "a", 1000), 0);
     }
 
     #[test]

@@ -19,14 +19,14 @@ use crate::support::{LEASE_SECONDS, Operator, install_crds};
 use crate::world::{Random, World};
 use crate::{OwnControlPlane, record, scale, secs, serial};
 
-const REPLICAS: [&str; 2] = ["replica-a", "replica-b"];
+pub const REPLICAS: [&str; 2] = ["replica-a", "replica-b"];
 
 /// The user each replica authenticates as: audit records name it.
-fn user(replica: &str) -> String {
+pub fn user(replica: &str) -> String {
     format!("chaos-{replica}")
 }
 
-async fn leader(leases: &Api<Lease>) -> Option<String> {
+pub async fn leader(leases: &Api<Lease>) -> Option<String> {
     leases
         .get_opt("tripreport-operator")
         .await
@@ -36,9 +36,9 @@ async fn leader(leases: &Api<Lease>) -> Option<String> {
 }
 
 /// The Lease's terms as they were seen: (holder, acquireTime), in order.
-type Terms = Arc<std::sync::Mutex<Vec<(String, Timestamp)>>>;
+pub type Terms = Arc<std::sync::Mutex<Vec<(String, Timestamp)>>>;
 
-fn follow_lease(leases: Api<Lease>, terms: Terms) -> tokio::task::JoinHandle<()> {
+pub fn follow_lease(leases: Api<Lease>, terms: Terms) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let config = watcher::Config::default().fields("metadata.name=tripreport-operator");
         let mut events = watcher(leases, config).boxed();
@@ -63,7 +63,7 @@ fn follow_lease(leases: Api<Lease>, terms: Terms) -> tokio::task::JoinHandle<()>
 
 /// Writes (not to the Lease) in the audit log: (replica, time the API server received it,
 /// verb and resource).
-fn audited_writes(log: &std::path::Path) -> Vec<(String, Timestamp, String)> {
+pub fn audited_writes(log: &std::path::Path) -> Vec<(String, Timestamp, String)> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     text.lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
@@ -90,10 +90,15 @@ fn audited_writes(log: &std::path::Path) -> Vec<(String, Timestamp, String)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_leader_killed_again_and_again_never_leaves_two_writers() {
-    let _serial = serial().await;
-    let dir = std::env::temp_dir().join(format!("tripreport-chaos-audit-{}", std::process::id()));
+/// A control plane of its own whose API server audits the replicas' requests (and nothing else),
+/// with the directory of the audit files and the audit log's path.
+pub fn audited_control_plane(
+    case: &str,
+) -> (std::path::PathBuf, std::path::PathBuf, OwnControlPlane) {
+    let dir = std::env::temp_dir().join(format!(
+        "tripreport-chaos-{case}-audit-{}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).expect("audit directory");
     let policy = dir.join("policy.yaml");
     let audit = dir.join("audit.log");
@@ -115,6 +120,28 @@ async fn the_leader_killed_again_and_again_never_leaves_two_writers() {
         ],
         vec![],
     );
+    (dir, audit, cp)
+}
+
+/// The writes in the audit log made by a replica that did not hold the Lease at the time, as
+/// (what, when) descriptions; and how many writes there were in all.
+pub fn writes_outside_their_term(audit: &std::path::Path, terms: &Terms) -> (Vec<String>, usize) {
+    let terms = terms.lock().map(|t| t.clone()).unwrap_or_default();
+    let writes = audited_writes(audit);
+    let mut outside = Vec::new();
+    for (replica, at, what) in &writes {
+        let term = terms.iter().rev().find(|(_, start)| start <= at);
+        if term.map(|(holder, _)| holder.as_str()) != Some(replica.as_str()) {
+            outside.push(format!("{replica} at {at}: {what} (term: {term:?})"));
+        }
+    }
+    (outside, writes.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leader_killed_again_and_again_never_leaves_two_writers() {
+    let _serial = serial().await;
+    let (dir, audit, cp) = audited_control_plane("failover");
     let client = cp.admin_client().await.expect("admin client");
     install_crds(&client).await;
     let ns = cp
@@ -214,21 +241,13 @@ async fn the_leader_killed_again_and_again_never_leaves_two_writers() {
     follower.abort();
 
     // Never two writers: each write falls in a term of the replica that made it.
-    let terms = terms.lock().map(|t| t.clone()).unwrap_or_default();
-    let writes = audited_writes(&audit);
-    assert!(!writes.is_empty(), "no write was audited");
-    let mut outside = Vec::new();
-    for (replica, at, what) in &writes {
-        let term = terms.iter().rev().find(|(_, start)| start <= at);
-        if term.map(|(holder, _)| holder.as_str()) != Some(replica.as_str()) {
-            outside.push(format!("{replica} at {at}: {what} (term: {term:?})"));
-        }
-    }
+    let (outside, total) = writes_outside_their_term(&audit, &terms);
+    assert!(total > 0, "no write was audited");
     assert!(
         outside.is_empty(),
-        "{} of {} writes were made by a replica that did not hold the Lease; terms {terms:?}; first: {:#?}",
+        "{} of {total} writes were made by a replica that did not hold the Lease; terms {:?}; first: {:#?}",
         outside.len(),
-        writes.len(),
+        terms.lock().map(|t| t.clone()).unwrap_or_default(),
         &outside[..outside.len().min(10)]
     );
 
@@ -264,6 +283,7 @@ async fn the_leader_killed_again_and_again_never_leaves_two_writers() {
         vec!["tripreport-operator".to_string()],
         "the status and summary writers recorded in managedFields"
     );
+    let terms = terms.lock().map(|t| t.clone()).unwrap_or_default();
     let holders: Vec<&str> = terms.iter().map(|(h, _)| h.as_str()).collect();
     record(
         "leader_failover",
@@ -272,7 +292,7 @@ async fn the_leader_killed_again_and_again_never_leaves_two_writers() {
             "takeover_seconds": takeovers,
             "takeover_max_seconds": takeovers.iter().cloned().fold(0.0, f64::max),
             "edits_during_failovers": edits.load(Ordering::Relaxed),
-            "audited_writes": writes.len(), "writes_outside_their_term": outside.len(),
+            "audited_writes": total, "writes_outside_their_term": outside.len(),
             "lease_holders_in_order": holders,
             "last_kill_to_consistent_seconds": secs(converged),
         }),

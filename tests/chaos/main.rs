@@ -12,6 +12,7 @@ mod support;
 
 mod control_plane;
 mod failover;
+mod frozen_leader;
 mod operator_crash;
 mod other_writers;
 mod too_large;

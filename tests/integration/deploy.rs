@@ -698,7 +698,7 @@ fn the_rbac_is_least_privilege() {
             "coordination.k8s.io",
             "leases",
             &["tripreport-operator"],
-            &["get", "patch"],
+            &["get", "list", "watch", "patch"],
         ),
     ];
     let mut namespaced_own = leases.to_vec();

@@ -120,6 +120,15 @@ impl Operator {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Sends `signal` and returns at once (SIGSTOP, SIGCONT). For the fault suite.
+    #[allow(dead_code)]
+    pub fn send(&self, signal: libc::c_int) {
+        if let Some(child) = self.child.as_ref() {
+            // SAFETY: kill(2) on our own child.
+            unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        }
+    }
+
     /// Sends `signal` and, for SIGTERM, waits (bounded) for the process to exit.
     pub fn signal(&mut self, signal: libc::c_int) -> Option<std::process::ExitStatus> {
         let child = self.child.as_mut()?;
