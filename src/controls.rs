@@ -237,7 +237,10 @@ impl Leadership {
                     .with_duration(seconds)
                     // Renew a third of the way before expiry, as client-go's defaults do.
                     .with_grace((seconds / 3).max(1))
-                    .with_field_manager(crate::controller::FIELD_MANAGER)
+                    // One field manager per replica: taking the Lease is a server-side apply
+                    // that must conflict when another replica took it first. With one manager
+                    // for all, two replicas could both take a free Lease at the same moment.
+                    .with_field_manager(format!("{}-{identity}", crate::controller::FIELD_MANAGER))
                     .build();
                 tokio::select! {
                     result = built => match result {

@@ -15,7 +15,7 @@ use kube::runtime::watcher;
 use kube::{Api, ResourceExt};
 use serde_json::Value;
 
-use crate::support::{LEASE_SECONDS, Operator, install_crds};
+use crate::support::{LEASE_SECONDS, Operator, eventually, install_crds};
 use crate::world::{Random, World};
 use crate::{OwnControlPlane, record, scale, secs, serial};
 
@@ -138,6 +138,142 @@ pub fn writes_outside_their_term(audit: &std::path::Path, terms: &Terms) -> (Vec
     (outside, writes.len())
 }
 
+/// Two replicas under their own identities on a control plane from `audited_control_plane`, the
+/// Lease's terms as they are seen, and people editing ratings meanwhile.
+pub struct Pair {
+    pub replicas: [Operator; 2],
+    pub kubeconfigs: [std::path::PathBuf; 2],
+    pub leases: Api<Lease>,
+    pub terms: Terms,
+    follower: tokio::task::JoinHandle<()>,
+    stop: Arc<AtomicBool>,
+    edits: Arc<AtomicUsize>,
+    churn: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Pair {
+    /// Starts both replicas in `ns`, follows the Lease, and edits one rating every `every`
+    /// (the `step`-th recommendation after the last) until `stop_edits`.
+    pub fn start(
+        cp: &OwnControlPlane,
+        dir: &std::path::Path,
+        ns: &str,
+        world: Arc<World>,
+        reports: usize,
+        (step, every): (usize, Duration),
+    ) -> Self {
+        let kubeconfig = |replica: &str| {
+            let path = dir.join(format!("{replica}.kubeconfig"));
+            cp.write_user_kubeconfig(&user(replica), &["system:masters"], &path)
+                .expect("a replica's kubeconfig");
+            path
+        };
+        let kubeconfigs = [kubeconfig(REPLICAS[0]), kubeconfig(REPLICAS[1])];
+        let replicas = [
+            Operator::start_as(&kubeconfigs[0], ns, REPLICAS[0]),
+            Operator::start_as(&kubeconfigs[1], ns, REPLICAS[1]),
+        ];
+        let leases: Api<Lease> = Api::namespaced(world.reports.clone().into_client(), ns);
+        let terms: Terms = Arc::default();
+        let follower = follow_lease(leases.clone(), terms.clone());
+        let stop = Arc::new(AtomicBool::new(false));
+        let edits = Arc::new(AtomicUsize::new(0));
+        let churn = {
+            let (stop, edits) = (stop.clone(), edits.clone());
+            tokio::spawn(async move {
+                let mut k = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    if world.edit(reports, k * step).await.is_ok() {
+                        edits.fetch_add(1, Ordering::Relaxed);
+                    }
+                    k += 1;
+                    tokio::time::sleep(every).await;
+                }
+            })
+        };
+        Pair {
+            replicas,
+            kubeconfigs,
+            leases,
+            terms,
+            follower,
+            stop,
+            edits,
+            churn: Some(churn),
+        }
+    }
+
+    /// Waits for a leader, and for the other replica to be ready to lead (its caches full):
+    /// (the leader's index, the other's, the leader's name).
+    pub async fn leader_and_ready_follower(&self) -> (usize, usize, String) {
+        let holder = eventually(
+            "a leader",
+            Duration::from_secs(LEASE_SECONDS * 5),
+            || async { leader(&self.leases).await.ok_or_else(|| "none".to_string()) },
+        )
+        .await;
+        let lead = REPLICAS
+            .iter()
+            .position(|r| *r == holder)
+            .unwrap_or_else(|| panic!("an unknown leader {holder}"));
+        let other = 1 - lead;
+        eventually(
+            "the follower to be ready",
+            Duration::from_secs(30),
+            || async {
+                match self.replicas[other].get("/readyz").await {
+                    Ok((200, _)) => Ok(()),
+                    r => Err(format!("{r:?}")),
+                }
+            },
+        )
+        .await;
+        (lead, other, holder)
+    }
+
+    /// Waits until replica `i` leads (the Lease names it, and its `tripreport_leader` metric
+    /// says so: at start-up two replicas can both believe they lead for a moment, so the
+    /// metric alone is not enough), or, with `leads` false, until it no longer believes it does.
+    pub async fn until_leading(&self, i: usize, leads: bool) {
+        eventually(
+            &format!("{} to say leader={leads}", REPLICAS[i]),
+            Duration::from_secs(LEASE_SECONDS * 5),
+            || async {
+                let holder = leader(&self.leases).await;
+                let metric = self.replicas[i].metric("tripreport_leader").await;
+                let done = if leads {
+                    holder.as_deref() == Some(REPLICAS[i]) && metric == 1.0
+                } else {
+                    metric == 0.0
+                };
+                if done {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "Lease holder {holder:?}, tripreport_leader {metric}"
+                    ))
+                }
+            },
+        )
+        .await;
+    }
+
+    /// Stops the edits; returns how many went through.
+    pub async fn stop_edits(&mut self) -> usize {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(churn) = self.churn.take() {
+            let _ = churn.await;
+        }
+        self.edits.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Pair {
+    fn drop(&mut self) {
+        self.follower.abort();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_leader_killed_again_and_again_never_leaves_two_writers() {
     let _serial = serial().await;
@@ -154,91 +290,36 @@ async fn the_leader_killed_again_and_again_never_leaves_two_writers() {
     let mut random = Random::from_env();
     world.create(0, reports).await;
 
-    let kubeconfig = |replica: &str| {
-        let path = dir.join(format!("{replica}.kubeconfig"));
-        cp.write_user_kubeconfig(&user(replica), &["system:masters"], &path)
-            .expect("a replica's kubeconfig");
-        path
-    };
-    let kubeconfigs = [kubeconfig(REPLICAS[0]), kubeconfig(REPLICAS[1])];
-    let mut replicas = [
-        Operator::start_as(&kubeconfigs[0], &ns, REPLICAS[0]),
-        Operator::start_as(&kubeconfigs[1], &ns, REPLICAS[1]),
-    ];
-    let leases: Api<Lease> = Api::namespaced(client.clone(), &ns);
-    let terms: Terms = Arc::default();
-    let follower = follow_lease(leases.clone(), terms.clone());
-
-    // People keep editing throughout.
-    let stop = Arc::new(AtomicBool::new(false));
-    let edits = Arc::new(AtomicUsize::new(0));
-    let churn = {
-        let (world, stop, edits) = (world.clone(), stop.clone(), edits.clone());
-        tokio::spawn(async move {
-            let mut k = 0;
-            while !stop.load(Ordering::Relaxed) {
-                if world.edit(reports, k * 13).await.is_ok() {
-                    edits.fetch_add(1, Ordering::Relaxed);
-                }
-                k += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-    };
+    let mut pair = Pair::start(
+        &cp,
+        &dir,
+        &ns,
+        world.clone(),
+        reports,
+        (13, Duration::from_millis(100)),
+    );
 
     let mut takeovers = Vec::new();
     for _ in 0..kills {
-        let holder = crate::support::eventually(
-            "a leader",
-            Duration::from_secs(LEASE_SECONDS * 5),
-            || async { leader(&leases).await.ok_or_else(|| "none".to_string()) },
-        )
-        .await;
-        let lead = REPLICAS
-            .iter()
-            .position(|r| *r == holder)
-            .unwrap_or_else(|| panic!("an unknown leader {holder}"));
-        let other = 1 - lead;
         // The follower must be ready to lead before its leader dies.
-        crate::support::eventually(
-            "the follower to be ready",
-            Duration::from_secs(30),
-            || async {
-                match replicas[other].get("/readyz").await {
-                    Ok((200, _)) => Ok(()),
-                    r => Err(format!("{r:?}")),
-                }
-            },
-        )
-        .await;
+        let (lead, other, holder) = pair.leader_and_ready_follower().await;
         tokio::time::sleep(random.between(Duration::from_millis(500), Duration::from_secs(3)))
             .await;
         let killed = Instant::now();
-        replicas[lead].signal(libc::SIGKILL);
-        crate::support::eventually(
-            "the follower to take over",
-            Duration::from_secs(LEASE_SECONDS * 5),
-            || async {
-                if replicas[other].metric("tripreport_leader").await == 1.0 {
-                    Ok(())
-                } else {
-                    Err("not yet".to_string())
-                }
-            },
-        )
-        .await;
+        pair.replicas[lead].signal(libc::SIGKILL);
+        pair.until_leading(other, true).await;
         takeovers.push(secs(killed.elapsed()));
-        let logs = replicas[lead].logs();
+        let logs = pair.replicas[lead].logs();
         assert!(!logs.contains("panicked"), "{holder} panicked:\n{logs}");
-        replicas[lead] = Operator::start_as(&kubeconfigs[lead], &ns, REPLICAS[lead]);
+        pair.replicas[lead] = Operator::start_as(&pair.kubeconfigs[lead], &ns, REPLICAS[lead]);
     }
-    stop.store(true, Ordering::Relaxed);
-    let _ = churn.await;
-    assert!(edits.load(Ordering::Relaxed) > 0, "no edit went through");
+    let edits = pair.stop_edits().await;
+    assert!(edits > 0, "no edit went through");
     let converged = world.converge(reports, Duration::from_secs(180)).await;
     // The audit log is written as requests complete; give the last ones a moment.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    follower.abort();
+    let terms = pair.terms.clone();
+    drop(pair);
 
     // Never two writers: each write falls in a term of the replica that made it.
     let (outside, total) = writes_outside_their_term(&audit, &terms);
@@ -291,7 +372,7 @@ async fn the_leader_killed_again_and_again_never_leaves_two_writers() {
             "reports": reports, "kills": kills, "lease_seconds": LEASE_SECONDS,
             "takeover_seconds": takeovers,
             "takeover_max_seconds": takeovers.iter().cloned().fold(0.0, f64::max),
-            "edits_during_failovers": edits.load(Ordering::Relaxed),
+            "edits_during_failovers": edits,
             "audited_writes": total, "writes_outside_their_term": outside.len(),
             "lease_holders_in_order": holders,
             "last_kill_to_consistent_seconds": secs(converged),
