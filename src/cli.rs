@@ -69,6 +69,11 @@ pub struct RunArgs {
     #[arg(long, env = "TRIPREPORT_LEASE_DURATION_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..=300))]
     pub lease_duration_seconds: u64,
 
+    /// How long a watch may keep failing before /healthz fails, so that the kubelet restarts a
+    /// replica that cannot see the cluster (a permission removed, a broken network path).
+    #[arg(long, env = "TRIPREPORT_UNHEALTHY_AFTER_SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub unhealthy_after_seconds: u64,
+
     /// Log lines as text for people or as JSON for log pipelines.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "TRIPREPORT_LOG_FORMAT")]
     pub log_format: LogFormat,

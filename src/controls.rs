@@ -34,7 +34,10 @@ pub struct Gate {
 
 impl Gate {
     pub fn new(metrics: Arc<Metrics>) -> Self {
-        metrics.set_paused(true);
+        // Closed until the button is read: it may be pressed. That state has its own signal,
+        // so `paused` says only what the button says.
+        metrics.set_paused(false);
+        metrics.set_button_unread(true);
         Self {
             leader: AtomicBool::new(false),
             paused: AtomicBool::new(true),
@@ -71,6 +74,7 @@ impl Gate {
         let before = self.may_write();
         let was = self.paused.swap(paused, Ordering::AcqRel);
         self.metrics.set_paused(paused);
+        self.metrics.set_button_unread(false);
         if was != paused {
             if paused {
                 warn!(
@@ -139,7 +143,9 @@ async fn follow_own_lease(
     // before, for clock skew between nodes and a write already on its way. Not more: renewals
     // come a third of the lease before expiry, and one later than the margin closes the gate.
     let margin_ms = (seconds * 1000 / 8).min(500);
-    let mut events = watcher(api, config).default_backoff().boxed();
+    let mut events = watcher(api, config)
+        .backoff(crate::watch_health::backoff())
+        .boxed();
     while let Some(event) = events.next().await {
         match event {
             Ok(Event::InitApply(lease) | Event::Apply(lease)) => {
@@ -157,7 +163,9 @@ async fn follow_own_lease(
 pub async fn follow_pause_button(client: Client, namespace: String, gate: Arc<Gate>) {
     let api: Api<ConfigMap> = Api::namespaced(client, &namespace);
     let config = watcher::Config::default().fields(&format!("metadata.name={CONTROL_CONFIG_MAP}"));
-    let mut events = watcher(api, config).default_backoff().boxed();
+    let mut events = watcher(api, config)
+        .backoff(crate::watch_health::backoff())
+        .boxed();
     let mut seen = false;
     while let Some(event) = events.next().await {
         match event {

@@ -21,6 +21,18 @@ pub enum Error {
         kind: &'static str,
         field: &'static str,
     },
+
+    /// A ConfigMap of someone else's stands under the summary's name: it is never written or
+    /// adopted (garbage collection would then delete it with the report).
+    #[error(
+        "ConfigMap {name} already exists and is not managed by tripreport-operator (it lacks the label app.kubernetes.io/managed-by=tripreport-operator), so the summary is not written there. Rename or delete that ConfigMap, or give this report another name; the summary is then published within 5 minutes, or at once on a tripreports.dev/requested-at annotation"
+    )]
+    SummaryNameTaken { name: String },
+
+    /// The same write, over the same inputs, was refused before: not sent again (see
+    /// `controller::attempts`).
+    #[error("{0}")]
+    RefusedBefore(String),
 }
 
 /// A refusal as a person reads it in a condition: the API server's own message and code, not
@@ -59,8 +71,28 @@ impl Error {
                     || etcd_too_large(status)
             }
             Error::Kube(_) | Error::Halted => false,
-            Error::MissingField { .. } | Error::Http(..) | Error::Encode(_) => true,
+            Error::MissingField { .. }
+            | Error::Http(..)
+            | Error::Encode(_)
+            | Error::SummaryNameTaken { .. }
+            | Error::RefusedBefore(_) => true,
         }
+    }
+
+    /// Permanent for the inputs, but able to heal from outside with no change to the object:
+    /// a permission granted, a clashing ConfigMap removed. Retried on the long backoff; every
+    /// other permanent error is attempted once per distinct desired state.
+    pub fn heals_from_outside(&self) -> bool {
+        match self {
+            Error::Kube(kube::Error::Api(status)) => status.code == 403,
+            Error::SummaryNameTaken { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The object is gone: nothing to report on it.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::Kube(kube::Error::Api(status)) if status.code == 404)
     }
 
     /// A fixed, small set of labels for metrics and log fields: never object names or error text.
@@ -82,13 +114,26 @@ impl Error {
             Error::Encode(_) => "Encode",
             Error::Halted => "Halted",
             Error::Http(..) => "Http",
+            Error::SummaryNameTaken { .. } => "SummaryNameTaken",
+            Error::RefusedBefore(_) => "RefusedBefore",
         }
     }
 }
 
-/// Exponential backoff for transient errors: 1 s, 2 s, 4 s ... at most 5 minutes.
+/// The longest wait between two attempts at one object.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(300);
+
+/// Exponential backoff per object: about 1 s, 2 s, 4 s ... and never more than [`BACKOFF_CAP`]
+/// (5 minutes). Each wait is cut by a random part of up to a quarter, so objects that failed
+/// together (an outage) do not all come back in the same instant.
 pub fn backoff(failures: u32) -> Duration {
-    Duration::from_secs(1u64 << failures.min(8)).min(Duration::from_secs(300))
+    jittered(failures, fastrand::f64())
+}
+
+/// [`backoff`] with the random draw `r` in [0, 1) given.
+fn jittered(failures: u32, r: f64) -> Duration {
+    let base = Duration::from_secs(1u64 << failures.min(9)).min(BACKOFF_CAP);
+    base.mul_f64(1.0 - 0.25 * r.clamp(0.0, 1.0))
 }
 
 #[cfg(test)]
@@ -130,10 +175,29 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_is_capped() {
-        assert_eq!(backoff(0), Duration::from_secs(1));
-        assert_eq!(backoff(3), Duration::from_secs(8));
-        assert_eq!(backoff(30), Duration::from_secs(256));
-        assert!(backoff(u32::MAX) <= Duration::from_secs(300));
+    fn backoff_grows_with_jitter_and_is_capped_at_five_minutes() {
+        assert_eq!(jittered(0, 0.0), Duration::from_secs(1));
+        assert_eq!(jittered(3, 0.0), Duration::from_secs(8));
+        assert_eq!(jittered(3, 0.5), Duration::from_secs(7));
+        assert_eq!(jittered(30, 0.0), BACKOFF_CAP);
+        assert_eq!(jittered(u32::MAX, 0.0), Duration::from_secs(300));
+        for failures in [0, 4, 8, 9, 100] {
+            let d = backoff(failures);
+            assert!(d <= BACKOFF_CAP && d >= jittered(failures, 1.0), "{d:?}");
+        }
+        let draws: std::collections::HashSet<Duration> = (0..20).map(|_| backoff(6)).collect();
+        assert!(draws.len() > 1, "the waits differ: {draws:?}");
+    }
+
+    #[test]
+    fn only_a_missing_permission_and_a_taken_name_heal_from_outside() {
+        assert!(api(403).heals_from_outside() && api(403).is_permanent());
+        let taken = Error::SummaryNameTaken {
+            name: "x-summary".into(),
+        };
+        assert!(taken.heals_from_outside() && taken.is_permanent());
+        assert!(!api(422).heals_from_outside());
+        assert!(!api(503).heals_from_outside());
+        assert!(api(404).is_not_found() && !api(403).is_not_found());
     }
 }

@@ -1,9 +1,9 @@
-//! The one HTTP port: /metrics (Prometheus text format), /healthz (the process serves) and
-//! /readyz (the caches have synced: a replica is ready to lead the moment it is elected).
+//! The one HTTP port: /metrics (Prometheus text format), /healthz (the process serves and no
+//! watch has been failing for longer than its bound) and /readyz (every cache has synced: a
+//! replica is ready to lead the moment it is elected). See `watch_health`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use axum::extract::State;
@@ -13,11 +13,12 @@ use axum::routing::get;
 use tracing::info;
 
 use crate::metrics::Metrics;
+use crate::watch_health::WatchHealth;
 
 #[derive(Clone)]
 pub struct HttpState {
     pub metrics: Arc<Metrics>,
-    pub ready: Arc<AtomicBool>,
+    pub health: Arc<WatchHealth>,
 }
 
 async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
@@ -38,15 +39,32 @@ async fn metrics(State(state): State<HttpState>) -> impl IntoResponse {
     }
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+async fn healthz(State(state): State<HttpState>) -> (StatusCode, String) {
+    let unhealthy = state.health.unhealthy();
+    if unhealthy.is_empty() {
+        return (StatusCode::OK, "ok\n".to_string());
+    }
+    let watches: Vec<String> = unhealthy
+        .iter()
+        .map(|(kind, for_how_long)| format!("{kind} for {} s", for_how_long.as_secs()))
+        .collect();
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "watches failing: {} (see tripreport_watch_errors_total and the log)\n",
+            watches.join(", ")
+        ),
+    )
 }
 
 async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
-    if state.ready.load(Ordering::Acquire) {
+    if state.health.is_ready() {
         (StatusCode::OK, "ok\n")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "caches not synced yet\n")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "caches not synced yet (reports, recommendations and summaries)\n",
+        )
     }
 }
 

@@ -18,3 +18,4 @@ pub mod render;
 pub mod review;
 pub mod summary;
 pub mod validation;
+pub mod watch_health;

@@ -113,6 +113,7 @@ fn run(args: RunArgs) -> ExitCode {
             identity,
             lease_duration: std::time::Duration::from_secs(args.lease_duration_seconds),
             concurrency: args.concurrency,
+            unhealthy_after: std::time::Duration::from_secs(args.unhealthy_after_seconds),
         };
         controller::run(client, settings).await
     });

@@ -41,6 +41,14 @@ pub struct Metrics {
     writes: Family<Resource, Counter>,
     leader: Gauge,
     paused: Gauge,
+    button_unread: Gauge,
+    watch_errors: Family<Kind, Counter>,
+    remembered: Family<Memo, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Memo {
+    pub memo: &'static str,
 }
 
 impl Default for Metrics {
@@ -55,6 +63,9 @@ impl Default for Metrics {
         let writes = Family::<Resource, Counter>::default();
         let leader = Gauge::default();
         let paused = Gauge::default();
+        let button_unread = Gauge::default();
+        let watch_errors = Family::<Kind, Counter>::default();
+        let remembered = Family::<Memo, Gauge>::default();
         registry.register(
             "reconciles",
             "Reconciles by kind and result (success, error, skipped: not the leader, paused or suspended)",
@@ -90,6 +101,21 @@ impl Default for Metrics {
             "1 while the control ConfigMap says paused: \"true\" (no writes at all)",
             paused.clone(),
         );
+        registry.register(
+            "pause_button_unread",
+            "1 until the control ConfigMap has been read once: no writes meanwhile, since the button may be pressed",
+            button_unread.clone(),
+        );
+        registry.register(
+            "watch_errors",
+            "Failed list or watch requests, by kind (each is retried with backoff)",
+            watch_errors.clone(),
+        );
+        registry.register(
+            "remembered",
+            "Entries in each of the operator's per-object memos: bounded by the live objects",
+            remembered.clone(),
+        );
         Self {
             registry,
             reconciles,
@@ -99,6 +125,9 @@ impl Default for Metrics {
             writes,
             leader,
             paused,
+            button_unread,
+            watch_errors,
+            remembered,
         }
     }
 }
@@ -135,6 +164,20 @@ impl Metrics {
 
     pub fn set_paused(&self, paused: bool) {
         self.paused.set(i64::from(paused));
+    }
+
+    pub fn set_button_unread(&self, unread: bool) {
+        self.button_unread.set(i64::from(unread));
+    }
+
+    pub fn set_remembered(&self, memo: &'static str, entries: usize) {
+        self.remembered
+            .get_or_create(&Memo { memo })
+            .set(i64::try_from(entries).unwrap_or(i64::MAX));
+    }
+
+    pub fn watch_failed(&self, kind: &'static str) {
+        self.watch_errors.get_or_create(&Kind { kind }).inc();
     }
 
     /// The text exposition format.

@@ -18,6 +18,40 @@ pub const DIGEST_ANNOTATION: &str = "tripreports.dev/digest";
 /// The label selector the operator watches ConfigMaps through: only its own.
 pub const SELECTOR: &str = "app.kubernetes.io/managed-by=tripreport-operator";
 
+/// Whether a ConfigMap with these labels is the operator's own: only those it ever writes.
+pub fn is_managed(labels: &BTreeMap<String, String>) -> bool {
+    labels.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY)
+}
+
+/// Whether a ConfigMap is the operator's own summary of the report with UID `report_uid`: it
+/// carries the operator's label, or the report is its controller (someone removed the label,
+/// which the operator then puts back). Anything else under the name is someone else's.
+pub fn is_ours(meta: &ObjectMeta, report_uid: &str) -> bool {
+    meta.labels.as_ref().is_some_and(is_managed)
+        || meta.owner_references.iter().flatten().any(|owner| {
+            owner.controller == Some(true) && !report_uid.is_empty() && owner.uid == report_uid
+        })
+}
+
+/// The report a summary ConfigMap belongs to, by the operator's label: the report's name, or
+/// where the label holds a hash (names longer than a label value), the first of the names
+/// `reports` gives whose label value it is. `reports` is called only then.
+pub fn report_of<I: IntoIterator<Item = String>>(
+    labels: &BTreeMap<String, String>,
+    reports: impl FnOnce() -> I,
+) -> Option<String> {
+    if !is_managed(labels) {
+        return None;
+    }
+    let value = labels.get(REPORT_LABEL)?;
+    if value.len() < MAX_LABEL_VALUE {
+        return Some(value.clone());
+    }
+    reports()
+        .into_iter()
+        .find(|name| report_label_value(name) == *value)
+}
+
 const SUFFIX: &str = "-summary";
 const MAX_NAME: usize = 253;
 const MAX_LABEL_VALUE: usize = 63;
@@ -186,6 +220,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_configmap_is_ours_by_the_label_or_by_the_report_as_its_controller() {
+        let owner = |uid: &str, controller| OwnerReference {
+            uid: uid.to_string(),
+            controller: Some(controller),
+            ..Default::default()
+        };
+        let labelled = ObjectMeta {
+            labels: Some(BTreeMap::from([(
+                MANAGED_BY_LABEL.to_string(),
+                MANAGED_BY.to_string(),
+            )])),
+            ..Default::default()
+        };
+        assert!(is_ours(&labelled, "u1"));
+        let controlled = ObjectMeta {
+            owner_references: Some(vec![owner("u1", true)]),
+            ..Default::default()
+        };
+        assert!(is_ours(&controlled, "u1"));
+        assert!(!is_ours(&controlled, "u2"));
+        let merely_owned = ObjectMeta {
+            owner_references: Some(vec![owner("u1", false)]),
+            ..Default::default()
+        };
+        assert!(!is_ours(&merely_owned, "u1"));
+        assert!(!is_ours(&ObjectMeta::default(), ""));
+    }
+
+    #[test]
     fn a_cached_summary_is_up_to_date_only_while_its_data_are_unchanged() {
         let data = BTreeMap::from([
             ("summary.md".to_string(), "# A report".to_string()),
@@ -232,6 +295,31 @@ mod tests {
         );
         let cut_at_dot = config_map_name(&format!("{}.{}", "a".repeat(234), "b".repeat(18)));
         assert!(!cut_at_dot.contains(".-"), "{cut_at_dot}");
+    }
+
+    #[test]
+    fn a_summary_leads_back_to_its_report_by_label_only_when_managed() {
+        let labels = |report: &str| {
+            BTreeMap::from([
+                (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
+                (REPORT_LABEL.to_string(), report_label_value(report)),
+            ])
+        };
+        let none = || -> Vec<String> { panic!("no search for a short name") };
+        assert_eq!(report_of(&labels("r"), none), Some("r".into()));
+        let long = "x".repeat(70);
+        let names = || vec!["a".to_string(), long.clone()];
+        assert_eq!(report_of(&labels(&long), names), Some(long.clone()));
+        let sixty_three = "y".repeat(63);
+        assert_eq!(
+            report_of(&labels(&sixty_three), || vec![sixty_three.clone()]),
+            Some(sixty_three.clone()),
+            "exactly 63 characters is kept as it is, and found among the reports"
+        );
+        let mut unmanaged = labels("r");
+        unmanaged.remove(MANAGED_BY_LABEL);
+        assert_eq!(report_of(&unmanaged, none), None);
+        assert!(!is_managed(&unmanaged));
     }
 
     #[test]

@@ -1,28 +1,29 @@
-//! Reconciling a ConferenceReport: validate, review, gather its recommendations, render, publish
-//! the summary ConfigMap, and write status, each write only when something differs.
+//! Reconciling a ConferenceReport: validate, review, gather its valid recommendations, render,
+//! publish the summary ConfigMap, write status, and only then say what changed in Events; each
+//! write only when something differs.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
-use kube::{Api, Resource, ResourceExt};
-use tracing::{debug, info, instrument};
+use kube::{Resource, ResourceExt};
+use tracing::{debug, instrument};
 
-use super::{Context, FIELD_MANAGER, apply_status, retry_after};
+use super::listing::{Entry, State};
+use super::{Context, Outcome, Reconciled, apply_status, publish, retry_after};
 use crate::api::{
     ConferenceReport, ConferenceReportStatus, RecommendationCounts, SummaryRef, TalkRecommendation,
     TalkRecommendationSpec,
 };
 use crate::conditions::{self, Desired, READY, RECONCILING, REVIEWED, STALLED, SUMMARIZED};
-use crate::error::Error;
+use crate::error::{Error, backoff};
 use crate::render;
 use crate::review::report_review;
 use crate::summary;
-use crate::validation::{describe, validate_report};
+use crate::validation::{describe, validate_recommendation, validate_report};
 
 pub const REQUESTED_AT_ANNOTATION: &str = "tripreports.dev/requested-at";
 /// A converged report is looked at again this often, as a safety net; it writes nothing then.
@@ -31,56 +32,180 @@ const RESYNC: Duration = Duration::from_secs(3600);
 const KIND: &str = "ConferenceReport";
 
 #[instrument(skip_all, fields(namespace = report.namespace().unwrap_or_default(), object = report.name_any()))]
-pub async fn reconcile(report: Arc<ConferenceReport>, ctx: Arc<Context>) -> Result<Action, Error> {
+pub async fn reconcile(
+    report: Arc<ConferenceReport>,
+    ctx: Arc<Context>,
+) -> Result<Reconciled, Error> {
     ctx.caches_synced().await;
     if report.meta().deletion_timestamp.is_some() {
         // The summary goes with the report through garbage collection.
-        return Ok(Action::await_change());
-    }
-    if report.spec.suspend == Some(true) {
-        debug!("suspended; no writes");
-        return Ok(Action::await_change());
+        return Ok(Reconciled::done(Action::await_change()));
     }
     let namespace = report.namespace().ok_or(Error::MissingField {
         kind: KIND,
         field: "metadata.namespace",
     })?;
     let name = report.name_any();
-    let outcome = publish_and_describe(&report, &ctx, &namespace, &name).await;
-    let (status, action) = match outcome {
-        Ok(plan) => plan,
-        Err(error) => {
-            // The status still counts the recommendations; if even they cannot be read, retry.
-            if matches!(error, Error::Halted) {
-                return Err(error);
-            }
-            let recommendations = recommendations_of(&ctx, &namespace, &name);
-            if error.is_permanent() {
-                // Never hidden: a condition and an Event (see write_status), and a metric.
-                ctx.metrics.failed(KIND, error.reason());
-                (
-                    failed_status(&report, recommendations, &error),
-                    Action::await_change(),
-                )
-            } else {
-                // Say that work is under way and why it is taking longer, then retry with backoff.
-                write_status(
-                    &report,
-                    &ctx,
-                    progressing_status(&report, recommendations, &error),
-                )
-                .await?;
-                return Err(error);
-            }
+    let key = super::key(KIND, &*report);
+    if report.spec.suspend == Some(true) {
+        debug!("suspended; no writes");
+        ctx.list(
+            &namespace,
+            &name,
+            entry(&report, HashMap::new(), State::Suspended),
+        );
+        return Ok(Reconciled::done(Action::await_change()));
+    }
+    let all = recommendations_of(&ctx, &namespace, &name);
+    // Invalid recommendations are neither rendered nor counted: they say so in their own status.
+    let valid: Vec<Arc<TalkRecommendation>> = all
+        .into_iter()
+        .filter(|rec| validate_recommendation(&rec.spec).is_empty())
+        .collect();
+    let considered = valid
+        .iter()
+        .map(|rec| (rec.name_any(), rec.meta().generation))
+        .collect();
+    let basics = basics(&report, valid);
+
+    let problems = validate_report(&report.spec);
+    if !problems.is_empty() {
+        // The last good summary stays in place; only a valid spec replaces it.
+        let message = format!(
+            "The spec is invalid: {}. Fix it to publish a new summary.",
+            describe(&problems)
+        );
+        let status = with_conditions(
+            &report,
+            base_status(&report, &basics),
+            &[
+                Desired::falsy(READY, "InvalidSpec", &message),
+                Desired::truthy(STALLED, "InvalidSpec", &message),
+                reviewed_condition(&basics),
+                Desired::falsy(
+                    SUMMARIZED,
+                    "InvalidSpec",
+                    "The summary is not updated while the spec is invalid; the last good one is kept.",
+                ),
+            ],
+        );
+        write_status(&report, &ctx, &key, status).await?;
+        ctx.list(
+            &namespace,
+            &name,
+            entry(&report, considered, State::Invalid),
+        );
+        return Ok(Reconciled::done(Action::await_change()));
+    }
+
+    let inputs: Vec<(&str, &TalkRecommendationSpec)> = basics
+        .recommendations
+        .iter()
+        .map(|rec| (rec.meta().name.as_deref().unwrap_or_default(), &rec.spec))
+        .collect();
+    let rendered = summary::render_report(&name, &report.spec, &inputs);
+    let mut owner = report
+        .controller_owner_ref(&())
+        .ok_or(Error::MissingField {
+            kind: KIND,
+            field: "metadata.uid",
+        })?;
+    // The report cannot be deleted in the foreground before its summary is gone.
+    owner.block_owner_deletion = Some(true);
+    let desired = summary::desired(&name, &namespace, owner, rendered.data(), &rendered.digest);
+    let requested_at = report.annotations().get(REQUESTED_AT_ANNOTATION).cloned();
+    let published = publish::publish(
+        &ctx,
+        &report,
+        &key,
+        &desired,
+        &rendered,
+        requested_at.as_deref(),
+    )
+    .await;
+    let cm_name = summary::config_map_name(&name);
+    match published {
+        Ok(()) => {
+            write_status(
+                &report,
+                &ctx,
+                &key,
+                published_status(&report, &basics, &rendered, &cm_name),
+            )
+            .await?;
+            ctx.record_success(&key);
+            let listed = rendered.order[..rendered.included]
+                .iter()
+                .cloned()
+                .collect();
+            let state = State::Published {
+                config_map: cm_name,
+                listed,
+                shown: rendered.included,
+                total: rendered.total,
+            };
+            ctx.list(&namespace, &name, entry(&report, considered, state));
+            Ok(Reconciled::done(Action::requeue(RESYNC)))
         }
-    };
-    write_status(&report, &ctx, status).await?;
-    ctx.record_success(&super::key(KIND, &*report));
-    Ok(action)
+        Err(Error::Halted) => Err(Error::Halted),
+        Err(error) if error.is_permanent() => {
+            // Never hidden: a condition, a Warning and a metric. Only a failure that can heal
+            // from outside is tried again with no change to the report; any other waits for
+            // new inputs (or a requested-at), since the same write would fail the same way.
+            let status = failed_status(&report, &basics, &error);
+            write_status(&report, &ctx, &key, status).await?;
+            let message = error.to_string();
+            ctx.list(
+                &namespace,
+                &name,
+                entry(&report, considered, State::Failed(message)),
+            );
+            let action = if error.heals_from_outside() {
+                Action::requeue(backoff(ctx.record_failure(&key)))
+            } else {
+                Action::await_change()
+            };
+            Ok(match error {
+                // Not attempted again: nothing failed this time.
+                Error::RefusedBefore(_) => Reconciled {
+                    action,
+                    outcome: Outcome::Skipped,
+                },
+                _ => Reconciled {
+                    action,
+                    outcome: Outcome::Failed(error.reason()),
+                },
+            })
+        }
+        Err(error) => {
+            // Say that work is under way and why it is taking longer, then retry with backoff.
+            write_status(
+                &report,
+                &ctx,
+                &key,
+                progressing_status(&report, &basics, &error),
+            )
+            .await?;
+            Err(error)
+        }
+    }
 }
 
 pub fn error_policy(report: Arc<ConferenceReport>, error: &Error, ctx: Arc<Context>) -> Action {
     retry_after(KIND, &report, error, &ctx)
+}
+
+fn entry(
+    report: &ConferenceReport,
+    considered: HashMap<String, Option<i64>>,
+    state: State,
+) -> Entry {
+    Entry {
+        uid: report.uid().unwrap_or_default(),
+        generation: report.meta().generation,
+        considered,
+        state,
+    }
 }
 
 /// The inputs a report's status is computed from that don't depend on the summary.
@@ -171,105 +296,12 @@ pub(super) fn now() -> Time {
     )
 }
 
-/// Validates, renders and publishes; returns the status to write.
-async fn publish_and_describe(
+fn published_status(
     report: &ConferenceReport,
-    ctx: &Context,
-    namespace: &str,
-    name: &str,
-) -> Result<(ConferenceReportStatus, Action), Error> {
-    let basics = basics(report, recommendations_of(ctx, namespace, name));
-    let problems = validate_report(&report.spec);
-    if !problems.is_empty() {
-        // The last good summary stays in place; only a valid spec replaces it.
-        let message = format!(
-            "The spec is invalid: {}. Fix it to publish a new summary.",
-            describe(&problems)
-        );
-        let status = with_conditions(
-            report,
-            base_status(report, &basics),
-            &[
-                Desired::falsy(READY, "InvalidSpec", &message),
-                Desired::truthy(STALLED, "InvalidSpec", &message),
-                reviewed_condition(&basics),
-                Desired::falsy(
-                    SUMMARIZED,
-                    "InvalidSpec",
-                    "The summary is not updated while the spec is invalid; the last good one is kept.",
-                ),
-            ],
-        );
-        if changed_condition(report, READY, "InvalidSpec", &message) {
-            ctx.publish(report, EventType::Warning, "InvalidSpec", message)
-                .await;
-        }
-        return Ok((status, Action::await_change()));
-    }
-
-    let inputs: Vec<(&str, &TalkRecommendationSpec)> = basics
-        .recommendations
-        .iter()
-        .map(|rec| (rec.meta().name.as_deref().unwrap_or_default(), &rec.spec))
-        .collect();
-    let rendered = summary::render_report(name, &report.spec, &inputs);
-    let mut owner = report
-        .controller_owner_ref(&())
-        .ok_or(Error::MissingField {
-            kind: KIND,
-            field: "metadata.uid",
-        })?;
-    // The report cannot be deleted in the foreground before its summary is gone.
-    owner.block_owner_deletion = Some(true);
-    let desired = summary::desired(name, namespace, owner, rendered.data(), &rendered.digest);
-    let cm_name = summary::config_map_name(name);
-    let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
-    let existing = ctx
-        .config_maps
-        .get(&kube::runtime::reflector::ObjectRef::<ConfigMap>::new(&cm_name).within(namespace));
-    let seen = existing
-        .as_ref()
-        .and_then(|cm| cm.metadata.resource_version.clone())
-        .unwrap_or_default();
-    let memo_key = format!("{namespace}/{cm_name}");
-    if !existing
-        .as_ref()
-        .is_some_and(|cm| summary::up_to_date(cm, &desired))
-        && !ctx.summary_already_applied(&memo_key, &seen, &rendered.digest)
-    {
-        ctx.writable()?;
-        let applied = api
-            .patch(
-                &cm_name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(super::apply_body(&desired)?),
-            )
-            .await?;
-        ctx.expect_echo(&applied);
-        ctx.summary_applied(memo_key, seen, rendered.digest.clone());
-        ctx.metrics.wrote("configmaps");
-        let what = match &existing {
-            None => "published",
-            Some(cm)
-                if cm.annotations().get(summary::DIGEST_ANNOTATION) == Some(&rendered.digest) =>
-            {
-                "restored"
-            }
-            Some(_) => "updated",
-        };
-        info!(config_map = %cm_name, digest = %rendered.digest, bytes = rendered.size, "summary {what}");
-        ctx.publish(
-            report,
-            EventType::Normal,
-            "SummaryPublished",
-            format!(
-                "Summary {what} in ConfigMap {cm_name} ({} bytes, {})",
-                rendered.size, rendered.digest
-            ),
-        )
-        .await;
-    }
-
+    basics: &Basics,
+    rendered: &render::Rendered,
+    cm_name: &str,
+) -> ConferenceReportStatus {
     let (summarized_reason, summarized_message) = if rendered.truncated() {
         let mut message = format!(
             "{} of {} recommendations are in ConfigMap {cm_name}: all of them would pass the budget of {} bytes ({} bytes rendered).",
@@ -291,13 +323,13 @@ async fn publish_and_describe(
             ),
         )
     };
-    let mut status = base_status(report, &basics);
+    let mut status = base_status(report, basics);
     status.summarized = true;
     status.summary = Some(SummaryRef {
-        config_map_name: cm_name.clone(),
+        config_map_name: cm_name.to_string(),
         digest: rendered.digest.clone(),
     });
-    let status = with_conditions(
+    with_conditions(
         report,
         status,
         &[
@@ -306,60 +338,52 @@ async fn publish_and_describe(
                 "Published",
                 format!("The summary is published in ConfigMap {cm_name}."),
             ),
-            reviewed_condition(&basics),
+            reviewed_condition(basics),
             Desired::truthy(SUMMARIZED, summarized_reason, summarized_message),
         ],
-    );
-    Ok((status, Action::requeue(RESYNC)))
+    )
 }
 
-/// Whether the condition `type_` does not already say `reason` and `message`: Events are for
-/// changes, never one per no-op reconcile.
-fn changed_condition(report: &ConferenceReport, type_: &str, reason: &str, message: &str) -> bool {
-    let existing = report
-        .status
-        .as_ref()
-        .map(|s| s.conditions.as_slice())
-        .unwrap_or_default();
-    conditions::find(existing, type_).is_none_or(|c| c.reason != reason || c.message != message)
-}
-
-/// The summary cannot be published until a person acts (e.g. it is refused as too large, or the
-/// operator lacks a permission): Stalled, so GitOps tools stop waiting.
+/// The summary cannot be published until someone acts (it is refused as too large, the
+/// operator lacks a permission, its name is taken): Stalled, so GitOps tools stop waiting.
 fn failed_status(
     report: &ConferenceReport,
-    recommendations: Vec<Arc<TalkRecommendation>>,
+    basics: &Basics,
     error: &Error,
 ) -> ConferenceReportStatus {
-    let basics = basics(report, recommendations);
-    let message = format!("The summary could not be published: {error}");
+    let (reason, message) = match error {
+        Error::SummaryNameTaken { .. } => ("SummaryNameTaken", error.to_string()),
+        _ => (
+            "SummaryFailed",
+            format!("The summary could not be published: {error}"),
+        ),
+    };
     with_conditions(
         report,
-        base_status(report, &basics),
+        base_status(report, basics),
         &[
-            Desired::falsy(READY, "SummaryFailed", &message),
-            Desired::truthy(STALLED, "SummaryFailed", &message),
-            reviewed_condition(&basics),
-            Desired::falsy(SUMMARIZED, "SummaryFailed", &message),
+            Desired::falsy(READY, reason, &message),
+            Desired::truthy(STALLED, reason, &message),
+            reviewed_condition(basics),
+            Desired::falsy(SUMMARIZED, reason, &message),
         ],
     )
 }
 
 fn progressing_status(
     report: &ConferenceReport,
-    recommendations: Vec<Arc<TalkRecommendation>>,
+    basics: &Basics,
     error: &Error,
 ) -> ConferenceReportStatus {
-    let basics = basics(report, recommendations);
     let message =
         format!("Publishing the summary; the last attempt failed and will be retried: {error}");
     with_conditions(
         report,
-        base_status(report, &basics),
+        base_status(report, basics),
         &[
             Desired::falsy(READY, "Progressing", &message),
             Desired::truthy(RECONCILING, "Progressing", &message),
-            reviewed_condition(&basics),
+            reviewed_condition(basics),
             Desired::new(
                 SUMMARIZED,
                 None,
@@ -370,36 +394,50 @@ fn progressing_status(
     )
 }
 
-/// Server-side apply of the status subresource, only when it differs from what is there.
+/// Ready reasons that are a problem a person must see in a Warning.
+const WARNED: [&str; 3] = ["InvalidSpec", "SummaryFailed", "SummaryNameTaken"];
+
+/// Server-side apply of the status subresource, only when it differs from what is there; then,
+/// and only once it is written, the Events for what changed: a retried write never repeats them.
 async fn write_status(
     report: &ConferenceReport,
     ctx: &Context,
+    key: &str,
     status: ConferenceReportStatus,
 ) -> Result<(), Error> {
     if report.status.as_ref() == Some(&status) {
         return Ok(());
     }
-    // Events for a failure to publish and for the recovery from it; the InvalidSpec Warning is
-    // published where the spec is judged.
     let old_ready = report
         .status
         .as_ref()
-        .and_then(|s| conditions::find(&s.conditions, READY));
-    if let Some(new_ready) = conditions::find(&status.conditions, READY) {
-        if new_ready.reason == "SummaryFailed"
-            && changed_condition(report, READY, "SummaryFailed", &new_ready.message)
-        {
-            let note = new_ready.message.clone();
-            ctx.publish(report, EventType::Warning, "SummaryFailed", note)
-                .await;
-        } else if new_ready.reason != "SummaryFailed"
-            && old_ready.is_some_and(|c| c.reason == "SummaryFailed")
-        {
-            let note = new_ready.message.clone();
-            ctx.publish(report, EventType::Normal, "Recovered", note)
+        .and_then(|s| conditions::find(&s.conditions, READY))
+        .cloned();
+    let new_ready = conditions::find(&status.conditions, READY).cloned();
+    let ready = new_ready.as_ref().map(|c| c.reason.as_str());
+    apply_status(ctx, report, &status, ready).await?;
+    let Some(new_ready) = new_ready else {
+        return Ok(());
+    };
+    let said_before = old_ready
+        .as_ref()
+        .is_some_and(|c| c.reason == new_ready.reason && c.message == new_ready.message);
+    if WARNED.contains(&new_ready.reason.as_str()) {
+        if !said_before {
+            ctx.warn(report, key, &new_ready.reason, new_ready.message.clone())
                 .await;
         }
+    } else if old_ready
+        .as_ref()
+        .is_some_and(|c| WARNED[1..].contains(&c.reason.as_str()))
+    {
+        ctx.event(
+            report,
+            EventType::Normal,
+            "Recovered",
+            new_ready.message.clone(),
+        )
+        .await;
     }
-    let ready = conditions::find(&status.conditions, READY).map(|c| c.reason.as_str());
-    apply_status(ctx, report, &status, ready).await
+    Ok(())
 }

@@ -63,6 +63,9 @@ pub struct Rendered {
     pub total: usize,
     /// Recommendations rendered: the first `included` in summary order.
     pub included: usize,
+    /// The names of the recommendations given, in summary order: the first `included` are in
+    /// the summary, the rest were left out.
+    pub order: Vec<String>,
     /// Whether the report's body was left out (only when nothing else could fit).
     pub body_omitted: bool,
     /// `markdown.len() + json.len()`, in bytes.
@@ -85,9 +88,10 @@ impl Rendered {
 
 /// Renders the summary of `report` with `recommendations`, in any order.
 pub fn render(report: &ReportInput, recommendations: &[RecommendationInput]) -> Rendered {
+    let order = in_summary_order(recommendations);
     let summary = Summary::new(
         Report::new(report),
-        talks_in_order(recommendations),
+        talks_in_order(&order),
         recommendations.len(),
     );
     let (included, body_omitted) = summary.choose();
@@ -100,6 +104,7 @@ pub fn render(report: &ReportInput, recommendations: &[RecommendationInput]) -> 
         digest: String::new(),
         total: recommendations.len(),
         included,
+        order: order.iter().map(|input| input.name.to_string()).collect(),
         body_omitted,
     };
     rendered.digest = digest(&rendered.data());
@@ -150,12 +155,18 @@ struct Talk {
 
 /// The recommendations in summary order, rendered until they alone pass the budget: no later
 /// one could ever be included, so 20,000 of them cost a sort, not 20,000 renderings.
-fn talks_in_order(recommendations: &[RecommendationInput]) -> Vec<Talk> {
+fn in_summary_order<'r, 'a>(
+    recommendations: &'r [RecommendationInput<'a>],
+) -> Vec<&'r RecommendationInput<'a>> {
     let mut order: Vec<&RecommendationInput> = recommendations.iter().collect();
     order.sort_by(|a, b| summary_order(a, b));
+    order
+}
+
+fn talks_in_order(order: &[&RecommendationInput]) -> Vec<Talk> {
     let mut talks = Vec::new();
     let mut bytes = 0;
-    for input in order {
+    for &input in order {
         if bytes > BUDGET_BYTES {
             break;
         }

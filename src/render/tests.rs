@@ -262,7 +262,11 @@ fn assert_truncated_correctly(report: &ReportInput, recs: &[RecommendationInput]
             "## Recommended talks ({} of {})\n",
             r.included, r.total
         )));
-        let summary = Summary::new(Report::new(report), talks_in_order(recs), recs.len());
+        let summary = Summary::new(
+            Report::new(report),
+            talks_in_order(&in_summary_order(recs)),
+            recs.len(),
+        );
         let scratch = &mut (String::new(), String::new());
         assert!(
             summary.size(r.included + 1, r.body_omitted, scratch) > BUDGET_BYTES,
@@ -504,7 +508,7 @@ fn json_is_what_serde_pretty_prints_for_the_whole_document() {
     for (included, body_omitted) in [(0, false), (1, false), (3, false), (2, true)] {
         let summary = Summary::new(
             Report::new(&report_input(&report)),
-            talks_in_order(&inputs),
+            talks_in_order(&in_summary_order(&inputs)),
             3,
         );
         let (mut md, mut json) = (String::new(), String::new());

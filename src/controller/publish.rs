@@ -1,0 +1,123 @@
+//! Writing a report's summary ConfigMap: only when what stands differs from the rendering, only
+//! where the name is the operator's own, and never twice over the same inputs once refused for
+//! good.
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::events::EventType;
+use kube::runtime::reflector::ObjectRef;
+use kube::{Api, ResourceExt};
+use tracing::info;
+
+use super::memory::fingerprint;
+use super::{Context, FIELD_MANAGER};
+use crate::api::ConferenceReport;
+use crate::error::Error;
+use crate::render::Rendered;
+use crate::summary;
+
+/// The kind of write, for the memo of refusals.
+const WRITE: &str = "summary";
+
+/// Applies `desired` (the rendering `rendered` of `report`) unless the summary already holds
+/// it. `requested_at` is the report's requested-at annotation: a new value makes a new attempt
+/// at a write refused before.
+pub async fn publish(
+    ctx: &Context,
+    report: &ConferenceReport,
+    report_key: &str,
+    desired: &ConfigMap,
+    rendered: &Rendered,
+    requested_at: Option<&str>,
+) -> Result<(), Error> {
+    let namespace = desired.namespace().unwrap_or_default();
+    let cm_name = desired.name_any();
+    let existing = ctx
+        .config_maps
+        .get(&ObjectRef::<ConfigMap>::new(&cm_name).within(&namespace));
+    if existing
+        .as_ref()
+        .is_some_and(|cm| summary::up_to_date(cm, desired))
+    {
+        ctx.refusals.accepted(report_key, WRITE);
+        return Ok(());
+    }
+    let seen = existing
+        .as_ref()
+        .and_then(|cm| cm.metadata.resource_version.clone())
+        .unwrap_or_default();
+    let summary_key = format!("{namespace}/{cm_name}");
+    if ctx
+        .applied_summaries
+        .already_applied(&summary_key, &seen, &rendered.digest)
+    {
+        return Ok(());
+    }
+    let body = super::apply_body(desired)?;
+    let inputs = fingerprint(&[
+        body.get().as_bytes(),
+        requested_at.unwrap_or_default().as_bytes(),
+    ]);
+    if let Some(message) = ctx.refusals.refused_before(report_key, WRITE, &inputs) {
+        return Err(Error::RefusedBefore(message));
+    }
+    let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &namespace);
+    if existing.is_none() {
+        // The cache holds only ConfigMaps with the operator's label: one of someone else's may
+        // stand under this name, and is never written or adopted; one of ours whose label was
+        // removed by hand is ours still, and gets it back.
+        if let Some(other) = api.get_metadata_opt(&cm_name).await?
+            && !summary::is_ours(&other.metadata, report.uid().as_deref().unwrap_or_default())
+        {
+            return Err(Error::SummaryNameTaken { name: cm_name });
+        }
+    }
+    ctx.writable()?;
+    let applied = match api
+        .patch(
+            &cm_name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(body),
+        )
+        .await
+    {
+        Ok(applied) => applied,
+        Err(e) => {
+            let error = Error::Kube(e);
+            if error.is_permanent() && !error.heals_from_outside() {
+                ctx.refusals
+                    .refused(report_key, WRITE, inputs, error.to_string());
+            }
+            return Err(error);
+        }
+    };
+    ctx.refusals.accepted(report_key, WRITE);
+    ctx.applied_summaries.applied(
+        summary_key,
+        report_key.to_string(),
+        seen,
+        rendered.digest.clone(),
+        applied.resource_version().unwrap_or_default(),
+    );
+    ctx.metrics.wrote("configmaps");
+    let what = match &existing {
+        None => "published",
+        Some(cm) if cm.annotations().get(summary::DIGEST_ANNOTATION) == Some(&rendered.digest) => {
+            "restored"
+        }
+        Some(_) => "updated",
+    };
+    info!(config_map = %cm_name, digest = %rendered.digest, bytes = rendered.size, "summary {what}");
+    // Said once per write: the write is not repeated, so neither is this Event.
+    ctx.event(
+        report,
+        EventType::Normal,
+        "SummaryPublished",
+        format!(
+            "Summary {what} in ConfigMap {cm_name} ({} bytes, {})",
+            rendered.size, rendered.digest
+        ),
+    )
+    .await;
+    Ok(())
+}

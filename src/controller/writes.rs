@@ -1,0 +1,161 @@
+//! Server-side apply as the operator's one field manager: request bodies the API server reads
+//! whatever a user typed, and status writes made only when they differ from the last one.
+
+use k8s_openapi::NamespaceResourceScope;
+use kube::api::{Api, Patch, PatchParams};
+use kube::{Resource, ResourceExt};
+use tracing::info;
+
+use super::memory::fingerprint;
+use super::{Context, FIELD_MANAGER};
+use crate::error::Error;
+
+/// The body of a server-side apply. The API server reads it as YAML, which refuses some
+/// characters JSON allows raw (DEL, C1 controls, U+FFFE, U+FFFF...): any text a user wrote may
+/// hold them, so they are sent escaped (`\uXXXX`), which both read as the same string.
+pub fn apply_body(
+    value: &impl serde::Serialize,
+) -> Result<Box<serde_json::value::RawValue>, Error> {
+    let json = serde_json::to_string(value)?;
+    let escaped = yaml_safe(&json);
+    Ok(serde_json::value::RawValue::from_string(escaped)?)
+}
+
+/// JSON text with every character outside YAML's printable set written as a `\u` escape. Such
+/// characters can only be inside JSON strings (JSON's own syntax is ASCII), where the escape
+/// means the same character.
+fn yaml_safe(json: &str) -> String {
+    let printable = |c: char| matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+    if json.chars().all(printable) {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if printable(c) {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// The kind of write, for the memo of refusals.
+const WRITE: &str = "status";
+
+/// Server-side apply of `status` to the status subresource of `object`, as the one field
+/// manager. A status refused for good is not sent again over the same object version.
+pub async fn apply_status<K>(
+    ctx: &Context,
+    object: &K,
+    status: &impl serde::Serialize,
+    ready: Option<&str>,
+) -> Result<(), Error>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let namespace = object.namespace().unwrap_or_default();
+    let name = object.name_any();
+    let key = format!("{}/{namespace}/{name}", K::kind(&()));
+    let version = object.meta().resource_version.clone().unwrap_or_default();
+    let essence = status_essence(status);
+    // The watch cache can still show the object as it was before our last write; the same
+    // status computed again from that old view must not be written twice.
+    let already_written = ctx.written.lock().is_ok_and(|w| {
+        w.get(&key)
+            .is_some_and(|(v, e)| *v == version && *e == essence)
+    });
+    if already_written {
+        return Ok(());
+    }
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
+    let patch = serde_json::json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": status,
+    });
+    let inputs = fingerprint(&[version.as_bytes(), &essence]);
+    if let Some(message) = ctx.refusals.refused_before(&key, WRITE, &inputs) {
+        return Err(Error::RefusedBefore(message));
+    }
+    ctx.writable()?;
+    if let Err(e) = api
+        .patch_status(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(apply_body(&patch)?),
+        )
+        .await
+    {
+        let error = Error::Kube(e);
+        if error.is_permanent() && !error.heals_from_outside() && !error.is_not_found() {
+            ctx.refusals.refused(&key, WRITE, inputs, error.to_string());
+        }
+        return Err(error);
+    }
+    ctx.refusals.accepted(&key, WRITE);
+    if let Ok(mut written) = ctx.written.lock() {
+        written.insert(key, (version, essence));
+    }
+    ctx.metrics.wrote(status_resource::<K>());
+    info!(ready, "status written");
+    Ok(())
+}
+
+/// The digest of a status without its transition times, which a stale view recomputes as
+/// "now". A digest, not the status: one is kept per object, for every object.
+fn status_essence(status: &impl serde::Serialize) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut value = serde_json::to_value(status).unwrap_or_default();
+    if let Some(conditions) = value.get_mut("conditions").and_then(|c| c.as_array_mut()) {
+        for condition in conditions {
+            if let Some(fields) = condition.as_object_mut() {
+                fields.remove("lastTransitionTime");
+            }
+        }
+    }
+    sha2::Sha256::digest(value.to_string().as_bytes()).into()
+}
+
+/// The metric label for a kind's status subresource.
+pub fn status_resource<K: Resource<DynamicType = ()>>() -> &'static str {
+    if K::kind(&()) == "ConferenceReport" {
+        "conferencereports/status"
+    } else {
+        "talkrecommendations/status"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apply_bodies_escape_what_yaml_refuses_and_mean_the_same() {
+        let value = serde_json::json!({"reviewer": "bob\u{7f}\u{9b}\u{85}\u{fffe}\u{ffff}é🎉\t"});
+        let body = apply_body(&value).expect("an apply body");
+        let text = body.get();
+        assert!(
+            text.contains(r"\u007f") && text.contains(r"\u009b") && text.contains(r"\ufffe"),
+            "{text}"
+        );
+        assert!(
+            text.chars()
+                .all(|c| c.is_ascii() || c == 'é' || c == '🎉' || c == '\u{85}')
+        );
+        let back: serde_json::Value = serde_json::from_str(text).expect("still JSON");
+        assert_eq!(back, value);
+        // Nothing to escape: the same text.
+        let plain = serde_json::json!({"a": "plain ASCII and ação"});
+        assert_eq!(
+            apply_body(&plain).expect("a body").get(),
+            serde_json::to_string(&plain).expect("JSON")
+        );
+    }
+}
