@@ -82,6 +82,10 @@ async fn grant(f: &Fixture, name: &str, rules: Vec<PolicyRule>) {
 }
 
 async fn operator_as_service_account(f: &Fixture) -> Operator {
+    operator_as_service_account_with(f, &[]).await
+}
+
+async fn operator_as_service_account_with(f: &Fixture, env: &[(&str, &str)]) -> Operator {
     let kubeconfig = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("{}-sa.kubeconfig", f.env.namespace));
     f.env
@@ -89,7 +93,27 @@ async fn operator_as_service_account(f: &Fixture) -> Operator {
         .write_service_account_kubeconfig(&f.env.namespace, "operator", &kubeconfig)
         .await
         .expect("a kubeconfig for the ServiceAccount");
-    Operator::start_as(&kubeconfig, &f.env.namespace, "operator")
+    Operator::start_with_env(&kubeconfig, &f.env.namespace, "operator", env)
+}
+
+/// The Events of type Warning with `reason` about the object `name`, each with its count (an
+/// Event series counts its repetitions).
+async fn warnings(f: &Fixture, name: &str, reason: &str) -> Vec<i32> {
+    use k8s_openapi::api::events::v1::Event;
+    let events: Api<Event> = Api::namespaced(f.env.client.clone(), &f.env.namespace);
+    events
+        .list(&Default::default())
+        .await
+        .expect("list Events")
+        .items
+        .iter()
+        .filter(|e| {
+            e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name)
+                && e.reason.as_deref() == Some(reason)
+                && e.type_.as_deref() == Some("Warning")
+        })
+        .map(|e| e.series.as_ref().map_or(1, |s| s.count))
+        .collect()
 }
 
 #[tokio::test]
@@ -189,6 +213,134 @@ async fn a_missing_rule_is_a_condition_an_event_and_a_metric() {
         "the error metric did not count it:\n{}",
         operator.get("/metrics").await.unwrap_or_default().1
     );
+    assert!(
+        operator
+            .metric(r#"tripreport_reconciles_total{kind="ConferenceReport",result="error"}"#)
+            .await
+            >= 1.0,
+        "a failure the status reports is still counted as an error:\n{}",
+        operator.get("/metrics").await.unwrap_or_default().1
+    );
+
+    // An administrator grants the rule; nobody edits the report. It recovers by itself.
+    grant(
+        &f,
+        "tripreport-operator-configmaps",
+        vec![PolicyRule {
+            api_groups: Some(vec!["".into()]),
+            resources: Some(vec!["configmaps".into()]),
+            verbs: vec!["create".into(), "patch".into()],
+            ..Default::default()
+        }],
+    )
+    .await;
+    let recovered = f
+        .wait_condition(
+            &f.reports,
+            "kubecon-eu-2019",
+            "Ready",
+            "True",
+            Some("Published"),
+        )
+        .await;
+    assert!(
+        condition(&recovered, "Stalled").is_none(),
+        "{}",
+        recovered.data["status"]
+    );
+    wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
+    assert_event(&f, "kubecon-eu-2019", "Normal", "Recovered").await;
+    assert_eq!(
+        warnings(&f, "kubecon-eu-2019", "SummaryFailed").await,
+        vec![1],
+        "one Warning for the one problem, however often it was retried"
+    );
+}
+
+#[tokio::test]
+async fn a_forbidden_status_write_is_one_warning_however_often_it_is_retried() {
+    let f = fixture("rbac-status", false).await;
+    let (mut cluster, namespaced) = deploy_rules();
+    // Take away writing the reports' status.
+    for rule in cluster.iter_mut() {
+        if let Some(resources) = rule.resources.as_mut() {
+            resources.retain(|r| r != "conferencereports/status");
+        }
+    }
+    cluster.retain(|r| r.resources.as_ref().is_none_or(|r| !r.is_empty()));
+    grant(&f, "tripreport-operator", cluster).await;
+    grant(&f, "tripreport-operator-leader-election", namespaced).await;
+    let operator = operator_as_service_account(&f).await;
+    three_talks(&f).await;
+    assert_event(&f, "kubecon-eu-2019", "Warning", "ReconcileFailed").await;
+    // Retried on the backoff (1, 2, 4, 8 s ...): several attempts in 12 s, one Warning.
+    eventually(
+        "a few more attempts at the status",
+        Duration::from_secs(30),
+        || async {
+            let n = operator
+                .metric(
+                    r#"tripreport_reconcile_errors_total{kind="ConferenceReport",reason="Forbidden"}"#,
+                )
+                .await;
+            if n >= 3.0 { Ok(()) } else { Err(format!("{n}")) }
+        },
+    )
+    .await;
+    assert_eq!(
+        warnings(&f, "kubecon-eu-2019", "ReconcileFailed").await,
+        vec![1],
+        "{}",
+        operator.logs()
+    );
+}
+
+#[tokio::test]
+async fn without_the_config_map_watch_the_operator_is_neither_ready_nor_healthy() {
+    let f = fixture("rbac-no-cm-watch", false).await;
+    let (mut cluster, namespaced) = deploy_rules();
+    // ConfigMaps may be written but not listed or watched: the summaries' cache never syncs.
+    for rule in cluster
+        .iter_mut()
+        .filter(|r| r.resources.iter().flatten().any(|r| r == "configmaps"))
+    {
+        rule.verbs.retain(|v| v != "list" && v != "watch");
+    }
+    grant(&f, "tripreport-operator", cluster).await;
+    grant(&f, "tripreport-operator-leader-election", namespaced).await;
+    let operator =
+        operator_as_service_account_with(&f, &[("TRIPREPORT_UNHEALTHY_AFTER_SECONDS", "3")]).await;
+    eventually(
+        "the watch errors to be counted",
+        Duration::from_secs(30),
+        || async {
+            let n = operator
+                .metric(r#"tripreport_watch_errors_total{kind="ConfigMap"}"#)
+                .await;
+            if n >= 1.0 {
+                Ok(())
+            } else {
+                Err(format!("{n}"))
+            }
+        },
+    )
+    .await;
+    let (code, body) = eventually("/healthz to fail", Duration::from_secs(30), || async {
+        match operator.get("/healthz").await {
+            Ok((503, body)) => Ok((503, body)),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert!(body.contains("ConfigMap"), "{code} {body}");
+    // The other caches synced, this one never does: not ready, though the leader.
+    assert_eq!(
+        operator.get("/readyz").await.map(|r| r.0),
+        Ok(503),
+        "{}",
+        operator.logs()
+    );
+    assert_eq!(operator.metric("tripreport_leader").await, 1.0);
 }
 
 #[tokio::test]
