@@ -147,13 +147,16 @@ pub struct Pair {
     pub terms: Terms,
     follower: tokio::task::JoinHandle<()>,
     stop: Arc<AtomicBool>,
+    /// Held for each edit: `pause_edits` takes it, so it returns with no edit under way.
+    paused: Arc<tokio::sync::Mutex<bool>>,
     edits: Arc<AtomicUsize>,
     churn: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Pair {
     /// Starts both replicas in `ns`, follows the Lease, and edits one rating every `every`
-    /// (the `step`-th recommendation after the last) until `stop_edits`.
+    /// (the `step`-th recommendation after the last) until `stop_edits`, except while paused
+    /// (`pause_edits`).
     pub fn start(
         cp: &OwnControlPlane,
         dir: &std::path::Path,
@@ -177,16 +180,21 @@ impl Pair {
         let terms: Terms = Arc::default();
         let follower = follow_lease(leases.clone(), terms.clone());
         let stop = Arc::new(AtomicBool::new(false));
+        let paused = Arc::new(tokio::sync::Mutex::new(false));
         let edits = Arc::new(AtomicUsize::new(0));
         let churn = {
-            let (stop, edits) = (stop.clone(), edits.clone());
+            let (stop, paused, edits) = (stop.clone(), paused.clone(), edits.clone());
             tokio::spawn(async move {
                 let mut k = 0;
                 while !stop.load(Ordering::Relaxed) {
-                    if world.edit(reports, k * step).await.is_ok() {
-                        edits.fetch_add(1, Ordering::Relaxed);
+                    let paused = paused.lock().await;
+                    if !*paused {
+                        if world.edit(reports, k * step).await.is_ok() {
+                            edits.fetch_add(1, Ordering::Relaxed);
+                        }
+                        k += 1;
                     }
-                    k += 1;
+                    drop(paused);
                     tokio::time::sleep(every).await;
                 }
             })
@@ -198,6 +206,7 @@ impl Pair {
             terms,
             follower,
             stop,
+            paused,
             edits,
             churn: Some(churn),
         }
@@ -256,6 +265,11 @@ impl Pair {
             },
         )
         .await;
+    }
+
+    /// Pauses the edits (until called again with `false`); returns once no edit is under way.
+    pub async fn pause_edits(&self, paused: bool) {
+        *self.paused.lock().await = paused;
     }
 
     /// Stops the edits; returns how many went through.
