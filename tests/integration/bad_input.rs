@@ -739,21 +739,14 @@ impl Cluster {
         }
     }
 
-    /// The operator writes nothing for a suspended report, nor for the recommendations of one.
+    /// The operator writes nothing for a suspended report. Its recommendations are objects of
+    /// their own: they get a status (`ReportSuspended`).
     fn frozen(&self, key: &Key) -> bool {
-        let suspended = |name: &str| {
-            self.reports
-                .get(name)
-                .is_some_and(|r| r.data["spec"]["suspend"] == true)
-        };
-        match key.kind {
-            "ConferenceReport" => suspended(&key.name),
-            _ => self
-                .recs
+        key.kind == "ConferenceReport"
+            && self
+                .reports
                 .get(&key.name)
-                .and_then(|r| r.data["spec"]["reportRef"]["name"].as_str())
-                .is_some_and(suspended),
-        }
+                .is_some_and(|r| r.data["spec"]["suspend"] == true)
     }
 
     fn keys(&self) -> Vec<Key> {
@@ -1688,7 +1681,7 @@ async fn every_bad_input_gets_the_outcome_its_case_states() {
     tracked.extend(others.into_iter().map(|key| Tracked { case: None, key }));
 
     // 2. One operator for the namespace; wait until every object has its conditions, except a
-    //    case's subject expected to get none and what a suspended report freezes.
+    //    case's subject expected to get none and a suspended report.
     let operator = Operator::start(env.cp, &namespace);
     let operator_started = Instant::now();
     let waiting_for = |cluster: &Cluster| -> Vec<Key> {
@@ -1713,11 +1706,19 @@ async fn every_bad_input_gets_the_outcome_its_case_states() {
     for t in &tracked {
         mismatches.extend(judge_object(t, &cases, &cluster, &published));
     }
-    // The anchor's status counts every recommendation that references it.
+    // The anchor's status counts every valid recommendation that references it: an invalid one
+    // is neither rendered nor counted.
     let anchored = cluster
         .recs
         .values()
         .filter(|r| r.data["spec"]["reportRef"]["name"] == "base")
+        .filter(|r| {
+            !r.data["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["type"] == "Ready" && c["reason"] == "InvalidSpec")
+        })
         .count();
     let counted = cluster
         .reports
@@ -1862,6 +1863,8 @@ async fn five_thousand_recommendations_on_one_report() {
     problems.extend(status_problems(&report, "ConferenceReport"));
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
     let cm = config_maps.get_opt("thousands-summary").await.expect("get");
+    // The recommendations the summary lists, by name.
+    let mut listed_names = std::collections::HashSet::new();
     problems.extend(config_map_problems(&report, cm.as_ref()));
     if let Some(data) = cm.as_ref().and_then(|cm| cm.data.clone()) {
         let md = data.get("summary.md").cloned().unwrap_or_default();
@@ -1893,6 +1896,7 @@ async fn five_thousand_recommendations_on_one_report() {
             .flatten()
             .map(|r| r["name"].as_str().unwrap_or_default().to_string())
             .collect();
+        listed_names.extend(names.iter().cloned());
         if names != expected {
             problems.push(
                 "the summary does not hold the first recommendations in summary order".into(),
@@ -1953,9 +1957,15 @@ async fn five_thousand_recommendations_on_one_report() {
         .await
         .expect("list")
         .items;
+    // Ready says whether the summary lists it: Resolved if so, Truncated (valid, left out) if not.
     for rec in &sample {
         let ready = find_condition(&conditions_of(rec), "Ready").cloned();
-        if !ready.as_ref().is_some_and(|c| c["reason"] == "Resolved") {
+        let listed = listed_names.contains(rec.metadata.name.as_deref().unwrap_or_default());
+        let reason = if listed { "Resolved" } else { "Truncated" };
+        if !ready
+            .as_ref()
+            .is_some_and(|c| c["status"] == "True" && c["reason"] == reason)
+        {
             problems.push(format!(
                 "{:?}: Ready is {}",
                 rec.metadata.name,
