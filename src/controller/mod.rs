@@ -42,7 +42,7 @@ use crate::summary;
 use crate::watch_health::WatchHealth;
 use listing::{Changed, Entry, Listings};
 use memory::{AppliedSummaries, Refusals, Warnings};
-use watches::{applied, fan_out, spec_changes, synced, touched};
+use watches::{Synced, applied, fan_out, spec_changes, touched};
 pub use writes::apply_body;
 use writes::apply_status;
 
@@ -74,6 +74,8 @@ pub struct Context {
     /// The recommendations naming each report, kept with `recommendations`.
     pub recommendations_by_report: index::RecommendationIndex,
     pub config_maps: Store<ConfigMap>,
+    /// Whether each of the three caches, and what is kept beside it, holds a full list.
+    synced: [Synced; 3],
     recorder: Recorder,
     reporter: Reporter,
     failures: Mutex<HashMap<String, u32>>,
@@ -119,9 +121,9 @@ impl Reconciled {
 impl Context {
     /// Until every cache holds its first full list, an absent object may only be not yet seen.
     async fn caches_synced(&self) {
-        synced(&self.reports).await;
-        synced(&self.recommendations).await;
-        synced(&self.config_maps).await;
+        for synced in &self.synced {
+            synced.wait().await;
+        }
     }
 
     /// Checked right before every write, so the button stops writes mid-reconcile too.
@@ -443,15 +445,16 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
     // controller's own objects pass only on a new generation (a report's also on annotation
     // changes, for requested-at), so its own status writes do not come back as reconciles; the
     // other kind's pass on creation, spec change and deletion.
-    let (report_store, [report_events, report_events_for_recs], report_watch) = fan_out(
-        reports,
-        watch_health.clone(),
-        watcher::Config::default().any_semantic(),
-        |_| {},
-        |_, _| {},
-    );
+    let (report_store, reports_synced, [report_events, report_events_for_recs], report_watch) =
+        fan_out(
+            reports,
+            watch_health.clone(),
+            watcher::Config::default().any_semantic(),
+            |_| {},
+            |_, _| {},
+        );
     let rec_index = index::RecommendationIndex::default();
-    let (rec_store, [rec_events, rec_events_for_reports], rec_watch) = fan_out(
+    let (rec_store, recs_synced, [rec_events, rec_events_for_reports], rec_watch) = fan_out(
         recommendations,
         watch_health.clone(),
         watcher::Config::default().any_semantic(),
@@ -462,7 +465,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         },
     );
     // Only the operator's own ConfigMaps: never a cache of every ConfigMap in the cluster.
-    let (cm_store, [cm_events], cm_watch) = fan_out(
+    let (cm_store, cms_synced, [cm_events], cm_watch) = fan_out(
         config_maps,
         watch_health,
         watcher::Config::default()
@@ -499,6 +502,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         recommendations: rec_store.clone(),
         recommendations_by_report: rec_index.clone(),
         config_maps: cm_store.clone(),
+        synced: [reports_synced, recs_synced, cms_synced],
         gate: gate.clone(),
         metrics: metrics.clone(),
     });
@@ -543,9 +547,8 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
     tokio::spawn(async move {
         // Ready once every cache a reconcile waits for holds a full list: a follower is then
         // ready to lead at once.
-        let synced =
-            synced(&report_store).await && synced(&rec_store).await && synced(&cm_store).await;
-        if synced {
+        housekeeping.caches_synced().await;
+        if housekeeping.synced.iter().all(Synced::is_synced) {
             health.set_ready();
             info!("caches synced; ready");
         }

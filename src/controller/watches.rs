@@ -16,18 +16,22 @@ use tracing::warn;
 use crate::metrics::Metrics;
 use crate::watch_health::{self, WatchHealth};
 
-/// Waits until `store` holds a full list. kube-runtime's readiness signal wakes only the last
-/// of several concurrent waiters (its controller waits too), so ask again every 100 ms.
-pub async fn synced<K>(store: &kube::runtime::reflector::Store<K>) -> bool
-where
-    K: kube::runtime::reflector::Lookup + Clone + 'static,
-    K::DynamicType: Eq + std::hash::Hash + Clone,
-{
-    loop {
-        match tokio::time::timeout(Duration::from_millis(100), store.wait_until_ready()).await {
-            Ok(result) => return result.is_ok(),
-            Err(_) => continue,
-        }
+/// Whether a fanned-out watch's cache, and every index kept beside it, holds a full list. The
+/// cache's own readiness comes too early: it is set when the cache takes the list, before the
+/// indexes do, and a reconcile woken by it could read an index still empty (a report with 5,000
+/// recommendations was once published with none). This one is set once `observe` has taken the
+/// list as well. Cheap to clone; any number of tasks may wait.
+#[derive(Clone)]
+pub struct Synced(tokio::sync::watch::Receiver<bool>);
+
+impl Synced {
+    /// Waits until the first full list has been taken; false if the watch is gone for good.
+    pub async fn wait(&self) -> bool {
+        self.0.clone().wait_for(|synced| *synced).await.is_ok()
+    }
+
+    pub fn is_synced(&self) -> bool {
+        *self.0.borrow()
     }
 }
 
@@ -44,9 +48,35 @@ pub fn fan_out<K, const N: usize>(
     health: (Arc<WatchHealth>, Arc<Metrics>),
     config: watcher::Config,
     shrink: fn(&mut K),
+    observe: impl FnMut(&watcher::Event<K>, &Store<K>) + Send + 'static,
+) -> (
+    Store<K>,
+    Synced,
+    [Events<K>; N],
+    impl Future<Output = ()> + Send + 'static,
+)
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let driver = watcher(api, config).backoff(watch_health::backoff());
+    fan_out_of(driver, health, shrink, observe)
+}
+
+/// [`fan_out`] over any stream of watch events: the watch itself, or a test's.
+fn fan_out_of<K, const N: usize>(
+    events: impl futures::Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static,
+    health: (Arc<WatchHealth>, Arc<Metrics>),
+    shrink: fn(&mut K),
     mut observe: impl FnMut(&watcher::Event<K>, &Store<K>) + Send + 'static,
 ) -> (
     Store<K>,
+    Synced,
     [Events<K>; N],
     impl Future<Output = ()> + Send + 'static,
 )
@@ -60,6 +90,7 @@ where
         + 'static,
 {
     let (store, writer) = reflector::store();
+    let (synced_sender, synced) = tokio::sync::watch::channel(false);
     let mut senders = Vec::with_capacity(N);
     let receivers: [Events<K>; N] = std::array::from_fn(|_| {
         let (sender, receiver) = futures::channel::mpsc::unbounded();
@@ -81,8 +112,7 @@ where
             let _ = sender.unbounded_send(event.clone());
         }
     };
-    let driver = watcher(api, config)
-        .backoff(watch_health::backoff())
+    let driver = events
         // Who wrote which field is the API server's business, and a large share of each object.
         .modify(move |object: &mut K| {
             object.meta_mut().managed_fields = None;
@@ -133,6 +163,8 @@ where
                         send(&senders, watcher::Event::InitApply(object));
                     }
                     send(&senders, watcher::Event::InitDone);
+                    // Only now do the cache and its indexes both hold the list.
+                    synced_sender.send_if_modified(|synced| !std::mem::replace(synced, true));
                 }
                 Ok(event) => send(&senders, event),
                 // The watch retries with backoff by itself; say so once per failure.
@@ -140,7 +172,7 @@ where
             }
             future::ready(())
         });
-    (store, receivers, driver)
+    (store, Synced(synced), receivers, driver)
 }
 
 /// The created or changed objects of a fanned-out watch, as a controller trigger.
@@ -199,4 +231,82 @@ where
         };
         futures::stream::iter(changed)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::TalkRecommendation;
+    use crate::controller::index::RecommendationIndex;
+    use kube::ResourceExt;
+    use std::sync::Mutex;
+
+    fn rec(name: &str) -> TalkRecommendation {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "tripreports.dev/v1alpha1", "kind": "TalkRecommendation",
+            "metadata": {"name": name, "namespace": "team", "uid": name},
+            "spec": {"reportRef": {"name": "kubecon"}, "talk": {"title": "A talk"}, "rating": 3,
+                     "reason": "Worth it."}
+        }))
+        .expect("a recommendation")
+    }
+
+    /// A reconcile that waits for `Synced` must find the index holding the list: the signal
+    /// comes after the index has taken it, never between the cache and the index.
+    #[tokio::test]
+    async fn synced_only_once_the_index_beside_the_cache_holds_the_list() {
+        let list = ["a", "b", "c"].map(|name| Ok(watcher::Event::InitApply(rec(name))));
+        let events = futures::stream::iter(
+            [Ok(watcher::Event::Init)]
+                .into_iter()
+                .chain(list)
+                .chain([Ok(watcher::Event::InitDone)]),
+        );
+        let index = RecommendationIndex::default();
+        // What a reconcile woken by `Synced` would have read from the index, at each moment
+        // `Synced` said yes.
+        let probe: Arc<Mutex<Option<Synced>>> = Arc::default();
+        let read_when_synced: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+        let health = (
+            Arc::new(WatchHealth::new(Duration::from_secs(60))),
+            Arc::new(Metrics::default()),
+        );
+        let (cache, synced, [mut triggers], driver) =
+            fan_out_of::<TalkRecommendation, 1>(events, health, |_| {}, {
+                let (index, probe, read) = (index.clone(), probe.clone(), read_when_synced.clone());
+                move |event, cache| {
+                    // Before the index takes the event: a waiter woken now reads this index.
+                    if probe
+                        .lock()
+                        .unwrap()
+                        .as_ref()
+                        .is_some_and(Synced::is_synced)
+                    {
+                        read.lock().unwrap().push(index.names("team", "kubecon"));
+                    }
+                    index.observe(event, cache);
+                }
+            });
+        *probe.lock().unwrap() = Some(synced.clone());
+        assert!(!synced.is_synced(), "nothing listed yet");
+        driver.await;
+        assert!(synced.wait().await && synced.is_synced());
+        assert_eq!(cache.len(), 3);
+        assert_eq!(index.names("team", "kubecon"), ["a", "b", "c"]);
+        assert!(
+            read_when_synced.lock().unwrap().is_empty(),
+            "synced while the index was still empty: {:?}",
+            read_when_synced.lock().unwrap()
+        );
+        // The list reached the triggers whole, after the cache and the index.
+        let mut handed = Vec::new();
+        while let Ok(event) = triggers.try_recv() {
+            handed.push(match event {
+                watcher::Event::InitApply(o) => o.name_any(),
+                watcher::Event::InitDone => "done".into(),
+                _ => "other".into(),
+            });
+        }
+        assert_eq!(handed, ["a", "b", "c", "done"]);
+    }
 }
