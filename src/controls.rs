@@ -326,6 +326,20 @@ mod tests {
     }
 
     #[test]
+    fn an_unread_button_has_its_own_signal_and_paused_says_only_what_the_button_says() {
+        let metrics = Arc::new(Metrics::default());
+        let gate = Gate::new(metrics.clone());
+        let text = metrics.encode().expect("encode");
+        assert!(text.contains("tripreport_pause_button_unread 1"), "{text}");
+        assert!(text.contains("tripreport_paused 0"), "{text}");
+        assert!(!gate.may_write(), "closed until the button has been read");
+        gate.set_paused(true);
+        let text = metrics.encode().expect("encode");
+        assert!(text.contains("tripreport_pause_button_unread 0"), "{text}");
+        assert!(text.contains("tripreport_paused 1"), "{text}");
+    }
+
+    #[test]
     fn the_fence_closes_the_gate_when_the_term_runs_out_and_reopens_on_renewal() {
         let gate = Gate::new(Arc::new(Metrics::default()));
         gate.set_leader(true);

@@ -30,7 +30,7 @@ pub enum Error {
     SummaryNameTaken { name: String },
 
     /// The same write, over the same inputs, was refused before: not sent again (see
-    /// `controller::attempts`).
+    /// `controller::memory::Refusals`).
     #[error("{0}")]
     RefusedBefore(String),
 }
@@ -90,6 +90,25 @@ impl Error {
         }
     }
 
+    /// What follows this error at the end of a reconcile: a Warning for what a person must act
+    /// on, and another attempt on the backoff for what may pass by itself.
+    pub fn after_failure(&self) -> AfterFailure {
+        match self {
+            // The gate's reopening reconciles everything again; a refusal was said when it
+            // happened; a deleted object has nobody left to tell.
+            Error::Halted | Error::RefusedBefore(_) => AfterFailure::QUIET,
+            e if e.is_not_found() => AfterFailure::QUIET,
+            e if e.is_permanent() => AfterFailure {
+                warn: true,
+                retry: e.heals_from_outside(),
+            },
+            _ => AfterFailure {
+                warn: false,
+                retry: true,
+            },
+        }
+    }
+
     /// The object is gone: nothing to report on it.
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::Kube(kube::Error::Api(status)) if status.code == 404)
@@ -118,6 +137,20 @@ impl Error {
             Error::RefusedBefore(_) => "RefusedBefore",
         }
     }
+}
+
+/// See [`Error::after_failure`]. Neither: only a change to the object brings it back.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AfterFailure {
+    pub warn: bool,
+    pub retry: bool,
+}
+
+impl AfterFailure {
+    const QUIET: Self = Self {
+        warn: false,
+        retry: false,
+    };
 }
 
 /// The longest wait between two attempts at one object.
@@ -187,6 +220,32 @@ mod tests {
         }
         let draws: std::collections::HashSet<Duration> = (0..20).map(|_| backoff(6)).collect();
         assert!(draws.len() > 1, "the waits differ: {draws:?}");
+    }
+
+    #[test]
+    fn what_follows_a_failure() {
+        let after = |warn, retry| AfterFailure { warn, retry };
+        let taken = Error::SummaryNameTaken { name: "x".into() };
+        for (error, expected) in [
+            // Deleted mid-reconcile: no Warning about a 404, nothing to retry.
+            (api(404), after(false, false)),
+            (Error::Halted, after(false, false)),
+            (
+                Error::RefusedBefore("too large".into()),
+                after(false, false),
+            ),
+            // Permanent for these inputs: said once, tried again only on a change.
+            (api(422), after(true, false)),
+            (api(413), after(true, false)),
+            // Permanent, but healed by someone else: said, and retried on the long backoff.
+            (api(403), after(true, true)),
+            (taken, after(true, true)),
+            // Transient: retried quietly.
+            (api(409), after(false, true)),
+            (api(503), after(false, true)),
+        ] {
+            assert_eq!(error.after_failure(), expected, "{error}");
+        }
     }
 
     #[test]

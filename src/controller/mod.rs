@@ -593,17 +593,12 @@ fn retry_after<K: Resource<DynamicType = ()> + Send + Sync + 'static>(
     error: &Error,
     context: &Arc<Context>,
 ) -> Action {
-    match error {
-        // Not a failure: the gate's reopening reconciles everything again.
-        Error::Halted => return Action::await_change(),
-        // Said when it was first refused; not sent again over the same inputs.
-        Error::RefusedBefore(_) => return Action::await_change(),
-        // Deleted mid-reconcile: nothing left to report on.
-        e if e.is_not_found() => return Action::await_change(),
-        _ => {}
+    let after = error.after_failure();
+    if !after.warn && !after.retry {
+        return Action::await_change();
     }
     let key = key(kind, &**object);
-    if error.is_permanent() {
+    if after.warn {
         // The API server refused the status itself, so no condition can say it: an Event and
         // the log do.
         warn!(
@@ -625,7 +620,7 @@ fn retry_after<K: Resource<DynamicType = ()> + Send + Sync + 'static>(
                 .warn(&*object, &warn_key, "ReconcileFailed", note)
                 .await;
         });
-        if !error.heals_from_outside() {
+        if !after.retry {
             return Action::await_change();
         }
     }

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::{StreamExt, future};
 use kube::runtime::WatchStreamExt;
@@ -240,6 +239,7 @@ mod tests {
     use crate::controller::index::RecommendationIndex;
     use kube::ResourceExt;
     use std::sync::Mutex;
+    use std::time::Duration;
 
     fn rec(name: &str) -> TalkRecommendation {
         serde_json::from_value(serde_json::json!({
