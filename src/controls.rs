@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::runtime::WatchStreamExt;
+use kube::runtime::utils::Backoff as _;
 use kube::runtime::watcher::{self, Event, watcher};
 use kube::{Api, Client};
 use tokio::sync::watch;
@@ -143,9 +143,7 @@ async fn follow_own_lease(
     // before, for clock skew between nodes and a write already on its way. Not more: renewals
     // come a third of the lease before expiry, and one later than the margin closes the gate.
     let margin_ms = (seconds * 1000 / 8).min(500);
-    let mut events = watcher(api, config)
-        .backoff(crate::watch_health::backoff())
-        .boxed();
+    let mut events = crate::watch_health::retried(watcher(api, config)).boxed();
     while let Some(event) = events.next().await {
         match event {
             Ok(Event::InitApply(lease) | Event::Apply(lease)) => {
@@ -163,9 +161,7 @@ async fn follow_own_lease(
 pub async fn follow_pause_button(client: Client, namespace: String, gate: Arc<Gate>) {
     let api: Api<ConfigMap> = Api::namespaced(client, &namespace);
     let config = watcher::Config::default().fields(&format!("metadata.name={CONTROL_CONFIG_MAP}"));
-    let mut events = watcher(api, config)
-        .backoff(crate::watch_health::backoff())
-        .boxed();
+    let mut events = crate::watch_health::retried(watcher(api, config)).boxed();
     let mut seen = false;
     while let Some(event) = events.next().await {
         match event {
@@ -237,7 +233,10 @@ impl Leadership {
             gate.clone(),
         ));
         let task = tokio::spawn(async move {
-            let mut failures = 0u32;
+            // The watches' quick backoff: a Lease that cannot be reached is tried again every
+            // 1.5 to 3 s at most, so a replica leads, and writes, soon after the API server is
+            // back. (`manager.watch()` would retry its renewals up to 30 s apart.)
+            let mut retry = crate::watch_health::backoff();
             let manager = loop {
                 let built = kube_lease_manager::LeaseManagerBuilder::new(client.clone(), name)
                     .with_namespace(&namespace)
@@ -254,8 +253,7 @@ impl Leadership {
                     result = built => match result {
                         Ok(manager) => break manager,
                         Err(e) => {
-                            let delay = crate::error::backoff(failures);
-                            failures = failures.saturating_add(1);
+                            let delay = retry.next().unwrap_or(std::time::Duration::from_secs(1));
                             gate.metrics.failed("Lease", "LeaseUnavailable");
                             warn!(namespace, lease = name, error = %e, retry_in = ?delay, "cannot use the leader Lease");
                             tokio::select! {
@@ -267,24 +265,34 @@ impl Leadership {
                     _ = &mut stopped => return,
                 }
             };
-            let (mut receiver, manager_task) = manager.watch().await;
+            retry.reset();
             loop {
-                gate.set_leader(*receiver.borrow_and_update());
                 tokio::select! {
-                    changed = receiver.changed() => if changed.is_err() { break },
+                    changed = manager.changed() => match changed {
+                        Ok(leader) => {
+                            retry.reset();
+                            gate.set_leader(leader);
+                        }
+                        Err(e) => {
+                            gate.metrics.failed("Lease", "LeaseUnavailable");
+                            let delay = retry.next().unwrap_or(std::time::Duration::from_secs(1));
+                            warn!(namespace, lease = name, error = %e, retry_in = ?delay, "cannot renew the leader Lease");
+                            tokio::select! {
+                                _ = tokio::time::sleep(delay) => {}
+                                _ = &mut stopped => break,
+                            }
+                        }
+                    },
                     _ = &mut stopped => break,
                 }
             }
             gate.set_leader(false);
             fence.abort();
-            // Dropping the receiver tells the lease manager to release the Lease.
-            drop(receiver);
-            match manager_task.await {
-                Ok(Ok(_)) => info!(lease = name, "leader Lease released"),
-                Ok(Err(e)) => {
+            match manager.release().await {
+                Ok(()) => info!(lease = name, "leader Lease released"),
+                Err(e) => {
                     warn!(error = %e, "could not release the leader Lease; it expires by itself")
                 }
-                Err(e) => warn!(error = %e, "the leader-election task failed"),
             }
         });
         Self { stop, task }

@@ -12,8 +12,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use kube::runtime::utils::ResetTimerBackoff;
-use kube::runtime::watcher::ExponentialBackoff;
+use futures::{Stream, StreamExt, future};
+use kube::runtime::utils::{Backoff, ResetTimerBackoff};
+use kube::runtime::watcher::{self, ExponentialBackoff};
 
 /// The backoff of every watch: 250 ms doubling to 1.5 s, with jitter (up to as much again),
 /// reset after 2 minutes of health. client-go's grows to 30 s, which kept the operator away
@@ -27,6 +28,47 @@ pub fn backoff() -> ResetTimerBackoff<ExponentialBackoff> {
         .with_jitter()
         .without_max_times();
     ResetTimerBackoff::new(ExponentialBackoff::from(builder), Duration::from_secs(120))
+}
+
+/// A watch's events, each error followed by a pause from [`backoff`] before the watch is polled
+/// again, as kube-runtime's `StreamBackoff` does, with one difference: after 410 Gone the watch
+/// relists at once. That answer comes from an API server that works (only the resourceVersion
+/// resumed from is compacted away), and it is the first answer after an outage: with the
+/// backoff grown during the outage, waiting then kept the Lease's watch, and so the gate,
+/// closed for up to 3 s more.
+pub fn retried<T: Send + 'static>(
+    events: impl Stream<Item = watcher::Result<T>> + Send + 'static,
+) -> impl Stream<Item = watcher::Result<T>> + Send + 'static {
+    let mut backoff = backoff();
+    events.flat_map(move |event| {
+        let pause = match &event {
+            Ok(_) => {
+                backoff.reset();
+                None
+            }
+            Err(e) if gone(e) => None,
+            Err(_) => backoff.next(),
+        };
+        let after = async move {
+            if let Some(pause) = pause {
+                tokio::time::sleep(pause).await;
+            }
+            None
+        };
+        futures::stream::once(future::ready(Some(event)))
+            .chain(futures::stream::once(after))
+            .filter_map(future::ready)
+    })
+}
+
+/// 410 Gone: the watch asked to resume from a resourceVersion the API server no longer has.
+fn gone(error: &watcher::Error) -> bool {
+    match error {
+        watcher::Error::WatchError(status) => status.code == 410,
+        watcher::Error::WatchStartFailed(kube::Error::Api(status))
+        | watcher::Error::WatchFailed(kube::Error::Api(status)) => status.code == 410,
+        _ => false,
+    }
 }
 
 pub struct WatchHealth {
@@ -113,6 +155,52 @@ mod tests {
             health
                 .unhealthy_at(start + Duration::from_secs(90))
                 .is_empty()
+        );
+    }
+
+    fn status(code: u16) -> Box<kube::core::Status> {
+        Box::new(kube::core::Status {
+            code,
+            ..Default::default()
+        })
+    }
+
+    /// How long (in paused, virtual time) the watch is left alone after each of `events`.
+    async fn pauses(events: Vec<watcher::Result<u8>>) -> Vec<Duration> {
+        tokio::time::pause();
+        let mut stream = Box::pin(retried(futures::stream::iter(events)));
+        let mut pauses = Vec::new();
+        let mut last = tokio::time::Instant::now();
+        while stream.next().await.is_some() {
+            let now = tokio::time::Instant::now();
+            pauses.push(now - last);
+            last = now;
+        }
+        pauses
+    }
+
+    #[tokio::test]
+    async fn a_broken_watch_waits_but_a_gone_one_relists_at_once() {
+        let connect = || Err(watcher::Error::NoResourceVersion);
+        let waited = pauses(vec![
+            connect(),
+            connect(),
+            Err(watcher::Error::WatchError(status(410))),
+            Ok(1),
+            Err(watcher::Error::WatchError(status(500))),
+            Ok(2),
+        ])
+        .await;
+        // The pause after an event shows as the time before the next one.
+        assert_eq!(waited[0], Duration::ZERO, "an error is told at once");
+        assert!(waited[1] >= Duration::from_millis(250), "{waited:?}");
+        assert!(waited[2] >= Duration::from_millis(250), "{waited:?}");
+        assert_eq!(waited[3], Duration::ZERO, "410 Gone: relisted at once");
+        assert_eq!(waited[4], Duration::ZERO);
+        assert!(waited[5] >= Duration::from_millis(250), "{waited:?}");
+        assert!(
+            waited.iter().all(|w| *w <= Duration::from_secs(3)),
+            "{waited:?}"
         );
     }
 

@@ -63,7 +63,7 @@ where
         + Sync
         + 'static,
 {
-    let driver = watcher(api, config).backoff(watch_health::backoff());
+    let driver = watch_health::retried(watcher(api, config));
     fan_out_of(driver, health, shrink, observe)
 }
 
