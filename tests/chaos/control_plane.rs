@@ -33,16 +33,31 @@ async fn restart_during_convergence(component: &str, case: &str) {
         .await
         .expect("the component starts again");
     let back = Instant::now();
+    let writes_at_back = operator.writes().await;
 
-    // Changes made after the restart reach the operator only through watches it re-established.
-    world.create(reports, reports + 5).await;
-    for k in 0..10 {
-        world
-            .edit(reports, k * 7)
-            .await
-            .expect("edit a recommendation");
-    }
-    let converged = world.converge(reports + 5, Duration::from_secs(300)).await;
+    // How soon the operator writes again: the recovery itself, apart from the convergence work
+    // the outage interrupted, which follows it.
+    let first_write = async {
+        while operator.writes().await <= writes_at_back && back.elapsed() < Duration::from_secs(300)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        back.elapsed()
+    };
+    let converge = async {
+        // Changes made after the restart reach the operator only through watches it
+        // re-established.
+        world.create(reports, reports + 5).await;
+        for k in 0..10 {
+            world
+                .edit(reports, k * 7)
+                .await
+                .expect("edit a recommendation");
+        }
+        world.converge(reports + 5, Duration::from_secs(300)).await
+    };
+    let (first_write, converged) = tokio::join!(first_write, converge);
+    let writes_after_back = operator.writes().await - writes_at_back;
     assert!(
         operator.exited().is_none(),
         "the operator exited instead of recovering:\n{}",
@@ -57,6 +72,8 @@ async fn restart_during_convergence(component: &str, case: &str) {
             "reports": reports + 5, "component": component, "killed_with": "SIGKILL",
             "down_seconds": secs(down), "restart_to_ready_seconds": secs(restart_to_ready),
             "back_to_consistent_seconds": secs(converged),
+            "back_to_first_write_seconds": secs(first_write),
+            "writes_after_back": writes_after_back,
             "operator_restarts": 0,
             "operator_log_lines_mentioning_410": gone,
             "since_back_seconds": secs(back.elapsed()),
