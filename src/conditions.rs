@@ -90,6 +90,16 @@ pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Conditio
     conditions.iter().find(|c| c.type_ == type_)
 }
 
+/// Now, for a condition's transition time, in whole seconds: the API server stores no more,
+/// so a re-read status compares equal.
+pub fn now() -> Time {
+    let seconds = k8s_openapi::jiff::Timestamp::now().as_second();
+    Time(
+        k8s_openapi::jiff::Timestamp::from_second(seconds)
+            .unwrap_or_else(|_| k8s_openapi::jiff::Timestamp::now()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

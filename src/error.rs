@@ -1,7 +1,19 @@
-//! The operator's errors, and which of them are worth retrying.
+//! The operator's errors: why it could not start, and why a reconcile failed (with which of those
+//! are worth retrying).
 
 use std::time::Duration;
 
+/// Why the operator could not start: said once, and the process exits with a failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot build a Kubernetes client (kubeconfig or in-cluster configuration): {0}")]
+    Client(#[source] kube::Error),
+
+    #[error("cannot serve HTTP on {0}: {1}")]
+    Http(std::net::SocketAddr, #[source] std::io::Error),
+}
+
+/// Why a reconcile failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{}", describe_kube(.0))]
@@ -9,9 +21,6 @@ pub enum Error {
 
     #[error("writes are halted: this replica is not the leader, or the operator is paused")]
     Halted,
-
-    #[error("cannot serve HTTP on {0}: {1}")]
-    Http(std::net::SocketAddr, std::io::Error),
 
     #[error("cannot encode a request: {0}")]
     Encode(#[from] serde_json::Error),
@@ -72,7 +81,6 @@ impl Error {
             }
             Error::Kube(_) | Error::Halted => false,
             Error::MissingField { .. }
-            | Error::Http(..)
             | Error::Encode(_)
             | Error::SummaryNameTaken { .. }
             | Error::RefusedBefore(_) => true,
@@ -132,7 +140,6 @@ impl Error {
             Error::MissingField { .. } => "MissingField",
             Error::Encode(_) => "Encode",
             Error::Halted => "Halted",
-            Error::Http(..) => "Http",
             Error::SummaryNameTaken { .. } => "SummaryNameTaken",
             Error::RefusedBefore(_) => "RefusedBefore",
         }

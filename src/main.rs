@@ -103,7 +103,7 @@ fn run(args: RunArgs) -> ExitCode {
     let result = runtime.block_on(async {
         let client = kube::Client::try_default()
             .await
-            .map_err(error::Error::Kube)?;
+            .map_err(error::StartupError::Client)?;
         let identity = args.identity.unwrap_or_else(default_identity);
         let settings = controller::Settings {
             namespace: args.namespace,

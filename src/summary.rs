@@ -11,12 +11,7 @@ use crate::api::{ConferenceReportSpec, TalkRecommendationSpec};
 use crate::render::{self, RecommendationInput, Rendered, ReportInput};
 use crate::review::{recommendation_review, report_review};
 
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY: &str = "tripreport-operator";
-pub const REPORT_LABEL: &str = "tripreports.dev/report";
-pub const DIGEST_ANNOTATION: &str = "tripreports.dev/digest";
-/// The label selector the operator watches ConfigMaps through: only its own.
-pub const SELECTOR: &str = "app.kubernetes.io/managed-by=tripreport-operator";
+use crate::api::names::{DIGEST_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, REPORT_LABEL};
 
 /// Whether a ConfigMap with these labels is the operator's own: only those it ever writes.
 pub fn is_managed(labels: &BTreeMap<String, String>) -> bool {

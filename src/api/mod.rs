@@ -1,6 +1,7 @@
 //! The tripreports.dev/v1alpha1 API (shared/API.md): the Rust types are the source of the CRDs
 //! in crds/, with their bounds, descriptions and CEL rules.
 
+pub mod names;
 mod recommendation;
 mod report;
 

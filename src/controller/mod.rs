@@ -33,9 +33,10 @@ use kube::runtime::{Controller, WatchStreamExt, predicates};
 use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{info, warn};
 
+use crate::api::names::{FIELD_MANAGER, LEASE_NAME, SELECTOR};
 use crate::api::{ConferenceReport, TalkRecommendation};
-use crate::controls::{self, Gate};
-use crate::error::{Error, backoff};
+use crate::error::{Error, StartupError, backoff};
+use crate::gate::{self, Gate};
 use crate::http::{self, HttpState};
 use crate::metrics::Metrics;
 use crate::summary;
@@ -45,11 +46,6 @@ use memory::{AppliedSummaries, Refusals, Warnings};
 use watches::{Synced, applied, fan_out, spec_changes, touched};
 pub use writes::apply_body;
 use writes::apply_status;
-
-/// The field manager of every write: one, so server-side apply knows what the operator owns.
-pub const FIELD_MANAGER: &str = "tripreport-operator";
-/// The leader-election Lease, in the operator's namespace.
-pub const LEASE_NAME: &str = "tripreport-operator";
 
 /// How the operator runs (from the command line).
 pub struct Settings {
@@ -394,7 +390,7 @@ fn reports_of_summary(
 
 /// Runs the operator until SIGTERM or Ctrl-C: on either, in-flight reconciles finish, the Lease
 /// is released so another replica takes over at once, and the process exits.
-pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
+pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError> {
     let ns = settings.namespace.as_deref();
     let metrics = Arc::new(Metrics::default());
     let gate = Arc::new(Gate::new(metrics.clone()));
@@ -407,20 +403,20 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
         },
     )
     .await
-    .map_err(|e| Error::Http(settings.http_addr, e))?;
+    .map_err(|e| StartupError::Http(settings.http_addr, e))?;
     tokio::spawn(async move {
         if let Err(e) = server.await {
             warn!(error = %e, "the HTTP server stopped");
         }
     });
-    tokio::spawn(controls::follow_pause_button(
+    tokio::spawn(gate::follow_pause_button(
         client.clone(),
         settings.operator_namespace.clone(),
         gate.clone(),
     ));
 
     let leadership = if settings.leader_election {
-        Some(controls::Leadership::start(
+        Some(gate::Leadership::start(
             client.clone(),
             settings.operator_namespace.clone(),
             LEASE_NAME,
@@ -468,9 +464,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), Error> {
     let (cm_store, cms_synced, [cm_events], cm_watch) = fan_out(
         config_maps,
         watch_health,
-        watcher::Config::default()
-            .labels(summary::SELECTOR)
-            .any_semantic(),
+        watcher::Config::default().labels(SELECTOR).any_semantic(),
         summary::cached_form,
         |_, _| {},
     );

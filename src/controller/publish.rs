@@ -9,9 +9,10 @@ use kube::runtime::reflector::ObjectRef;
 use kube::{Api, ResourceExt};
 use tracing::info;
 
+use super::Context;
 use super::memory::fingerprint;
-use super::{Context, FIELD_MANAGER};
 use crate::api::ConferenceReport;
+use crate::api::names::{DIGEST_ANNOTATION, FIELD_MANAGER};
 use crate::error::Error;
 use crate::render::Rendered;
 use crate::summary;
@@ -102,9 +103,7 @@ pub async fn publish(
     ctx.metrics.wrote("configmaps");
     let what = match &existing {
         None => "published",
-        Some(cm) if cm.annotations().get(summary::DIGEST_ANNOTATION) == Some(&rendered.digest) => {
-            "restored"
-        }
+        Some(cm) if cm.annotations().get(DIGEST_ANNOTATION) == Some(&rendered.digest) => "restored",
         Some(_) => "updated",
     };
     info!(config_map = %cm_name, digest = %rendered.digest, bytes = rendered.size, "summary {what}");

@@ -10,7 +10,6 @@ use kube::{Resource, ResourceExt};
 use tracing::{debug, instrument};
 
 use super::listing::Verdict;
-use super::report::now;
 use super::{Context, Reconciled, apply_status, retry_after};
 use crate::api::{ConferenceReport, TalkRecommendation, TalkRecommendationStatus};
 use crate::conditions::{self, Desired, READY, REVIEWED, STALLED};
@@ -93,7 +92,12 @@ pub async fn reconcile(
     let status = TalkRecommendationStatus {
         observed_generation: rec.meta().generation,
         reviewed: review.reviewed,
-        conditions: conditions::merge(existing, &desired, rec.meta().generation, &now()),
+        conditions: conditions::merge(
+            existing,
+            &desired,
+            rec.meta().generation,
+            &conditions::now(),
+        ),
     };
     if rec.status.as_ref() != Some(&status) {
         let new_ready = conditions::find(&status.conditions, READY).cloned();

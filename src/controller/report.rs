@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
@@ -14,6 +13,7 @@ use tracing::{debug, instrument};
 
 use super::listing::{Entry, State};
 use super::{Context, Outcome, Reconciled, apply_status, publish, retry_after};
+use crate::api::names::REQUESTED_AT_ANNOTATION;
 use crate::api::{
     ConferenceReport, ConferenceReportStatus, RecommendationCounts, SummaryRef, TalkRecommendation,
     TalkRecommendationSpec,
@@ -25,7 +25,6 @@ use crate::review::report_review;
 use crate::summary;
 use crate::validation::{describe, validate_recommendation, validate_report};
 
-pub const REQUESTED_AT_ANNOTATION: &str = "tripreports.dev/requested-at";
 /// A converged report is looked at again this often, as a safety net; it writes nothing then.
 const RESYNC: Duration = Duration::from_secs(3600);
 
@@ -283,17 +282,13 @@ fn with_conditions(
         .as_ref()
         .map(|s| s.conditions.as_slice())
         .unwrap_or_default();
-    status.conditions = conditions::merge(existing, desired, report.meta().generation, &now());
+    status.conditions = conditions::merge(
+        existing,
+        desired,
+        report.meta().generation,
+        &conditions::now(),
+    );
     status
-}
-
-/// Whole seconds: the API server stores no more, so a re-read status compares equal.
-pub(super) fn now() -> Time {
-    let seconds = k8s_openapi::jiff::Timestamp::now().as_second();
-    Time(
-        k8s_openapi::jiff::Timestamp::from_second(seconds)
-            .unwrap_or_else(|_| k8s_openapi::jiff::Timestamp::now()),
-    )
 }
 
 fn published_status(

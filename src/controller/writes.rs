@@ -6,8 +6,9 @@ use kube::api::{Api, Patch, PatchParams};
 use kube::{Resource, ResourceExt};
 use tracing::info;
 
+use super::Context;
 use super::memory::fingerprint;
-use super::{Context, FIELD_MANAGER};
+use crate::api::names::FIELD_MANAGER;
 use crate::error::Error;
 
 /// The body of a server-side apply. The API server reads it as YAML, which refuses some

@@ -356,7 +356,7 @@ async fn the_leader_killed_again_and_again_never_leaves_two_writers() {
     let rec_list = world.recs.list(&ListParams::default()).await.expect("list");
     let cm_list = world
         .cms
-        .list(&ListParams::default().labels(tripreport_operator::summary::SELECTOR))
+        .list(&ListParams::default().labels(tripreport_operator::api::names::SELECTOR))
         .await
         .expect("list");
     let mut entries = Vec::new();

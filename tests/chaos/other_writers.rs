@@ -7,6 +7,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
+use tripreport_operator::api::names;
 use tripreport_operator::summary;
 
 use crate::support::{Operator, eventually, install_crds, setup};
@@ -146,7 +147,7 @@ async fn another_writer_neither_wins_nor_starts_a_fight() {
         .patch(
             &cm_name,
             &PatchParams::default(),
-            &Patch::Merge(json!({"metadata": {"labels": {summary::MANAGED_BY_LABEL: null}}})),
+            &Patch::Merge(json!({"metadata": {"labels": {names::MANAGED_BY_LABEL: null}}})),
         )
         .await
         .expect("remove the label");
@@ -159,9 +160,9 @@ async fn another_writer_neither_wins_nor_starts_a_fight() {
                 .metadata
                 .labels
                 .as_ref()
-                .and_then(|l| l.get(summary::MANAGED_BY_LABEL))
+                .and_then(|l| l.get(names::MANAGED_BY_LABEL))
             {
-                Some(v) if v == summary::MANAGED_BY => Ok(()),
+                Some(v) if v == names::MANAGED_BY => Ok(()),
                 other => Err(format!("{other:?}")),
             }
         },

@@ -10,6 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use serde_json::json;
+use tripreport_operator::api::names;
 use tripreport_operator::api::{ConferenceReport, TalkRecommendation};
 use tripreport_operator::summary;
 
@@ -191,7 +192,7 @@ impl World {
                 problems.push(format!(
                     "{cm_name}: data differs from what the inputs render to (digest {} expected, annotation {:?})",
                     rendered.digest,
-                    cm.annotations().get(summary::DIGEST_ANNOTATION)
+                    cm.annotations().get(names::DIGEST_ANNOTATION)
                 ));
             }
             if status.summary.as_ref().map(|s| s.digest.as_str()) != Some(rendered.digest.as_str())
@@ -221,10 +222,8 @@ impl World {
         let managed: Vec<&ConfigMap> = all_cms
             .iter()
             .filter(|cm| {
-                cm.labels()
-                    .get(summary::MANAGED_BY_LABEL)
-                    .map(String::as_str)
-                    == Some(summary::MANAGED_BY)
+                cm.labels().get(names::MANAGED_BY_LABEL).map(String::as_str)
+                    == Some(names::MANAGED_BY)
             })
             .collect();
         for cm in &managed {

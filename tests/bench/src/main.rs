@@ -583,7 +583,7 @@ async fn cached_json(client: &Client, ns: &str) -> Result<(usize, usize), Error>
     }
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
     let list = cms
-        .list(&kube::api::ListParams::default().labels(tripreport_operator::summary::SELECTOR))
+        .list(&kube::api::ListParams::default().labels(tripreport_operator::api::names::SELECTOR))
         .await?;
     count(
         list.items
