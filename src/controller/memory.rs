@@ -117,75 +117,76 @@ impl Warnings {
     }
 }
 
-/// Summaries the operator applied whose watch event has not come back yet. Per summary
-/// ("namespace/name"): the report it belongs to, the resourceVersion the cache showed when it
-/// was applied (empty if absent), the digest applied, and the resourceVersion the write
-/// produced. Until the summary's next event, a reconcile can see the same old view and must not
-/// apply the same summary twice; the event whose resourceVersion is the write's own is an echo,
-/// not a change to react to. Any event about the summary ends the entry.
+/// What the operator wrote, per written object: a status ("Kind/namespace/name") or a summary
+/// ("ConfigMap/namespace/name"). One job: while the cache may still show an object as it was
+/// before the operator's write, to know that this very write was made, so it is not made twice;
+/// and to tell the write's own watch event (its echo) from someone else's change. Each entry
+/// names the object it belongs to (a status its own, a summary its report), and goes with it.
 #[derive(Default)]
-pub struct AppliedSummaries {
-    pending: Mutex<HashMap<String, Applied>>,
+pub struct Written {
+    writes: Mutex<HashMap<String, Write>>,
 }
 
-struct Applied {
-    report_key: String,
+struct Write {
+    /// The object whose life bounds this entry's.
+    owner: String,
+    /// The resourceVersion the cache showed when the write was made (empty if absent).
     seen: String,
-    digest: String,
-    written: String,
+    /// What was written.
+    digest: Fingerprint,
+    /// The resourceVersion the write produced.
+    produced: String,
 }
 
-impl AppliedSummaries {
-    /// Whether this very summary was already applied over the view `seen` the cache still shows.
-    pub fn already_applied(&self, summary: &str, seen: &str, digest: &str) -> bool {
-        self.pending.lock().is_ok_and(|p| {
-            p.get(summary)
-                .is_some_and(|a| a.seen == seen && a.digest == digest)
+impl Written {
+    /// Whether exactly this was written over the view `seen` the cache still shows.
+    pub fn already(&self, key: &str, seen: &str, digest: &Fingerprint) -> bool {
+        self.writes.lock().is_ok_and(|w| {
+            w.get(key)
+                .is_some_and(|w| w.seen == seen && w.digest == *digest)
         })
     }
 
-    pub fn applied(
+    pub fn wrote(
         &self,
-        summary: String,
-        report_key: String,
+        key: String,
+        owner: String,
         seen: String,
-        digest: String,
-        written: String,
+        digest: Fingerprint,
+        produced: String,
     ) {
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.insert(
-                summary,
-                Applied {
-                    report_key,
-                    seen,
-                    digest,
-                    written,
-                },
-            );
+        if let Ok(mut writes) = self.writes.lock() {
+            let write = Write {
+                owner,
+                seen,
+                digest,
+                produced,
+            };
+            writes.insert(key, write);
         }
     }
 
-    /// An event about `summary` reached the cache: ends its entry. True when the event is the
-    /// operator's own write coming back.
-    pub fn observed(&self, summary: &str, version: Option<&str>) -> bool {
-        let Ok(mut pending) = self.pending.lock() else {
+    /// An event about `key` reached the cache, which now shows the object as it is: the entry
+    /// ends. True when the event is the operator's own write coming back.
+    pub fn echo(&self, key: &str, version: Option<&str>) -> bool {
+        let Ok(mut writes) = self.writes.lock() else {
             return false;
         };
-        pending
-            .remove(summary)
-            .is_some_and(|a| version.is_some_and(|v| v == a.written))
+        writes
+            .remove(key)
+            .is_some_and(|w| version.is_some_and(|v| v == w.produced))
     }
 
-    /// Drops the entries of reports that are gone (an echo that never came, a relist that
-    /// skipped it).
-    pub fn retain(&self, live_report: impl Fn(&str) -> bool) {
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.retain(|_, a| live_report(&a.report_key));
+    /// Drops the entries of objects that are gone (an echo that never came, a relist that
+    /// skipped it, a status whose object was deleted).
+    pub fn retain(&self, live: impl Fn(&str) -> bool) {
+        if let Ok(mut writes) = self.writes.lock() {
+            writes.retain(|_, w| live(&w.owner));
         }
     }
 
     pub fn len(&self) -> usize {
-        self.pending.lock().map(|p| p.len()).unwrap_or_default()
+        self.writes.lock().map(|w| w.len()).unwrap_or_default()
     }
 }
 
@@ -227,46 +228,23 @@ mod tests {
     }
 
     #[test]
-    fn applied_summaries_tell_echoes_and_end_on_any_event_or_with_their_report() {
-        let applied = AppliedSummaries::default();
-        applied.applied(
-            "ns/a-summary".into(),
-            "R/ns/a".into(),
-            "".into(),
-            "d1".into(),
-            "7".into(),
-        );
-        assert!(applied.already_applied("ns/a-summary", "", "d1"));
-        assert!(!applied.already_applied("ns/a-summary", "", "d2"));
-        assert!(applied.observed("ns/a-summary", Some("7")), "its own write");
-        assert!(!applied.already_applied("ns/a-summary", "", "d1"));
-        applied.applied(
-            "ns/a-summary".into(),
-            "R/ns/a".into(),
-            "7".into(),
-            "d2".into(),
-            "9".into(),
-        );
-        assert!(
-            !applied.observed("ns/a-summary", Some("8")),
-            "someone else's edit"
-        );
-        assert_eq!(applied.len(), 0);
-        applied.applied(
-            "ns/a-summary".into(),
-            "R/ns/a".into(),
-            "9".into(),
-            "d3".into(),
-            "10".into(),
-        );
-        applied.applied(
-            "ns/b-summary".into(),
-            "R/ns/b".into(),
-            "".into(),
-            "d3".into(),
-            "11".into(),
-        );
-        applied.retain(|report| report == "R/ns/b");
-        assert_eq!(applied.len(), 1);
+    fn writes_are_known_over_the_view_they_were_made_on_tell_echoes_and_go_with_their_owner() {
+        let written = Written::default();
+        let (d1, d2) = (fingerprint(&[b"1"]), fingerprint(&[b"2"]));
+        let summary = || "ConfigMap/ns/a-summary".to_string();
+        written.wrote(summary(), "R/ns/a".into(), "".into(), d1, "7".into());
+        assert!(written.already(&summary(), "", &d1));
+        assert!(!written.already(&summary(), "", &d2));
+        assert!(!written.already(&summary(), "7", &d1), "a newer view");
+        assert!(written.echo(&summary(), Some("7")), "its own write");
+        assert!(!written.already(&summary(), "", &d1), "the echo ends it");
+        written.wrote(summary(), "R/ns/a".into(), "7".into(), d2, "9".into());
+        assert!(!written.echo(&summary(), Some("8")), "someone else's edit");
+        assert_eq!(written.len(), 0);
+        written.wrote(summary(), "R/ns/a".into(), "9".into(), d1, "10".into());
+        written.wrote("R/ns/b".into(), "R/ns/b".into(), "3".into(), d1, "4".into());
+        written.retain(|owner| owner == "R/ns/b");
+        assert_eq!(written.len(), 1);
+        assert!(written.already("R/ns/b", "3", &d1));
     }
 }

@@ -42,7 +42,7 @@ use crate::metrics::Metrics;
 use crate::summary;
 use crate::watch_health::WatchHealth;
 use listing::{Changed, Entry, Listings};
-use memory::{AppliedSummaries, Refusals, Warnings};
+use memory::{Refusals, Warnings, Written};
 use watches::{Synced, applied, fan_out, spec_changes, touched};
 pub use writes::apply_body;
 use writes::apply_status;
@@ -75,15 +75,12 @@ pub struct Context {
     recorder: Recorder,
     reporter: Reporter,
     failures: Mutex<HashMap<String, u32>>,
-    /// Per object: the resourceVersion it had when the operator last wrote its status, and what
-    /// it wrote (see `apply_status`).
-    written: Mutex<HashMap<String, (String, [u8; 32])>>,
     /// Writes refused for good, not to be sent again over the same inputs.
     refusals: Refusals,
     /// Warnings said per object and generation.
     warnings: Warnings,
-    /// Summaries applied whose watch event has not come back yet.
-    applied_summaries: Arc<AppliedSummaries>,
+    /// What the operator wrote, over which view, and which echoes to expect.
+    written: Arc<Written>,
     /// What each report's last reconcile decided about its recommendations.
     listings: Listings,
     /// Recommendations whose report's decision about them changed: reconciled again.
@@ -230,26 +227,20 @@ impl Context {
                 _ => false,
             }
         };
-        if let Ok(mut written) = self.written.lock() {
-            written.retain(|key, _| exists(key));
-        }
         if let Ok(mut failures) = self.failures.lock() {
             failures.retain(|key, _| exists(key));
         }
         self.refusals.retain(exists);
         self.warnings.retain(exists);
-        self.applied_summaries.retain(exists);
+        self.written.retain(exists);
         self.listings.retain(report_exists);
-        let written = self.written.lock().map(|m| m.len()).unwrap_or_default();
-        self.metrics.set_remembered("statuses_written", written);
+        self.metrics.set_remembered("written", self.written.len());
         self.metrics.set_remembered(
             "failures",
             self.failures.lock().map(|m| m.len()).unwrap_or_default(),
         );
         self.metrics.set_remembered("refusals", self.refusals.len());
         self.metrics.set_remembered("warnings", self.warnings.len());
-        self.metrics
-            .set_remembered("summaries_applied", self.applied_summaries.len());
         self.metrics.set_remembered("listings", self.listings.len());
     }
 
@@ -479,17 +470,16 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     let rec_trigger =
         applied(rec_events).predicate_filter(predicates::generation, Default::default());
 
-    let applied_summaries: Arc<AppliedSummaries> = Arc::default();
+    let written: Arc<Written> = Arc::default();
     let (relisted, relisted_events) = futures::channel::mpsc::unbounded();
     let context = Arc::new(Context {
         recorder: Recorder::new(client.clone(), reporter.clone()),
         reporter,
         client,
         failures: Mutex::default(),
-        written: Mutex::default(),
         refusals: Refusals::default(),
         warnings: Warnings::default(),
-        applied_summaries: applied_summaries.clone(),
+        written: written.clone(),
         listings: Listings::default(),
         relisted,
         reports: report_store.clone(),
@@ -504,10 +494,9 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     // Hand edits and deletions of a summary come back to its report; its own applies do not.
     let summary_reports = report_store.clone();
     let summary_events = touched(cm_events).filter(move |cm| {
-        let echo = cm.as_ref().is_ok_and(|cm| {
-            let key = format!("{}/{}", cm.namespace().unwrap_or_default(), cm.name_any());
-            applied_summaries.observed(&key, cm.resource_version().as_deref())
-        });
+        let echo = cm
+            .as_ref()
+            .is_ok_and(|cm| written.echo(&key("ConfigMap", cm), cm.resource_version().as_deref()));
         future::ready(!echo)
     });
     let report_controller = Controller::for_stream(report_trigger, report_store.clone())

@@ -47,11 +47,9 @@ pub async fn publish(
         .as_ref()
         .and_then(|cm| cm.metadata.resource_version.clone())
         .unwrap_or_default();
-    let summary_key = format!("{namespace}/{cm_name}");
-    if ctx
-        .applied_summaries
-        .already_applied(&summary_key, &seen, &rendered.digest)
-    {
+    let summary_key = super::key("ConfigMap", desired);
+    let digest = fingerprint(&[rendered.digest.as_bytes()]);
+    if ctx.written.already(&summary_key, &seen, &digest) {
         return Ok(());
     }
     let body = super::apply_body(desired)?;
@@ -93,11 +91,11 @@ pub async fn publish(
         }
     };
     ctx.refusals.accepted(report_key, WRITE);
-    ctx.applied_summaries.applied(
+    ctx.written.wrote(
         summary_key,
         report_key.to_string(),
         seen,
-        rendered.digest.clone(),
+        digest,
         applied.resource_version().unwrap_or_default(),
     );
     ctx.metrics.wrote("configmaps");

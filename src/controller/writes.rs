@@ -68,11 +68,7 @@ where
     let essence = status_essence(status);
     // The watch cache can still show the object as it was before our last write; the same
     // status computed again from that old view must not be written twice.
-    let already_written = ctx.written.lock().is_ok_and(|w| {
-        w.get(&key)
-            .is_some_and(|(v, e)| *v == version && *e == essence)
-    });
-    if already_written {
+    if ctx.written.already(&key, &version, &essence) {
         return Ok(());
     }
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
@@ -86,7 +82,7 @@ where
         return Err(Error::RefusedBefore(message));
     }
     ctx.writable()?;
-    if let Err(e) = api
+    let applied = match api
         .patch_status(
             &name,
             &PatchParams::apply(FIELD_MANAGER).force(),
@@ -94,16 +90,19 @@ where
         )
         .await
     {
-        let error = Error::Kube(e);
-        if error.is_permanent() && !error.heals_from_outside() && !error.is_not_found() {
-            ctx.refusals.refused(&key, WRITE, inputs, error.to_string());
+        Ok(applied) => applied,
+        Err(e) => {
+            let error = Error::Kube(e);
+            if error.is_permanent() && !error.heals_from_outside() && !error.is_not_found() {
+                ctx.refusals.refused(&key, WRITE, inputs, error.to_string());
+            }
+            return Err(error);
         }
-        return Err(error);
-    }
+    };
     ctx.refusals.accepted(&key, WRITE);
-    if let Ok(mut written) = ctx.written.lock() {
-        written.insert(key, (version, essence));
-    }
+    let produced = applied.resource_version().unwrap_or_default();
+    ctx.written
+        .wrote(key.clone(), key, version, essence, produced);
     ctx.metrics.wrote(status_resource::<K>());
     info!(ready, "status written");
     Ok(())
