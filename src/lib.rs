@@ -7,15 +7,13 @@
 pub mod api;
 pub mod apidoc;
 pub mod cli;
-pub mod conditions;
 pub mod controller;
+pub mod decide;
 pub mod error;
 pub mod gate;
 pub mod http;
 pub mod metrics;
 pub mod offline;
 pub mod render;
-pub mod review;
 pub mod summary;
-pub mod validation;
 pub mod watch_health;

@@ -8,8 +8,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use sha2::{Digest as _, Sha256};
 
 use crate::api::{ConferenceReportSpec, TalkRecommendationSpec};
+use crate::decide::review::{recommendation_review, report_review};
 use crate::render::{self, RecommendationInput, Rendered, ReportInput};
-use crate::review::{recommendation_review, report_review};
 
 use crate::api::names::{DIGEST_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, REPORT_LABEL};
 

@@ -8,6 +8,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::RwLock;
 
+pub use crate::decide::recommendation::Verdict;
+
 /// A report's state, as far as its recommendations are concerned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum State {
@@ -32,25 +34,6 @@ pub struct Entry {
     pub generation: Option<i64>,
     pub considered: HashMap<String, Option<i64>>,
     pub state: State,
-}
-
-/// What a recommendation may say of its report's summary.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// The report has not yet been reconciled with this recommendation as it is now: its
-    /// reconcile will tell (see [`Listings::set`]).
-    Wait,
-    Suspended,
-    Invalid,
-    Failed(String),
-    Listed {
-        config_map: String,
-    },
-    LeftOut {
-        config_map: String,
-        shown: usize,
-        total: usize,
-    },
 }
 
 /// (namespace, report name).

@@ -1,31 +1,32 @@
-//! The two controllers and what they share. One watch per kind fills a cache and only then
-//! hands each event to the triggers (`watches::fan_out`), so a reconcile reads caches at least
-//! as new as the event that caused it: when an answer is stale, a newer event is already on its
-//! way and will trigger another reconcile.
+//! The two controllers, wired together: one watch per kind fills a cache and only then hands
+//! each event to the triggers (`watches::fan_out`), so a reconcile reads caches at least as new
+//! as the event that caused it: when an answer is stale, a newer event is already on its way
+//! and will trigger another reconcile.
 //!
-//! Every write first asks the gate (`crate::controls`): only the leader writes, and nobody
-//! writes while the big red button is pressed.
+//! Each reconcile reads (the caches), decides (`crate::decide`, pure) and acts (`publish`,
+//! `writes`); every write first asks the gate (`crate::gate`): only the leader writes, and
+//! nobody writes while the big red button is pressed.
 
+mod context;
 mod events;
 mod index;
 mod listing;
 mod memory;
+mod outcome;
 mod publish;
 mod recommendation;
 mod report;
 mod watches;
 mod writes;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::channel::mpsc::UnboundedSender;
 use futures::{StreamExt, future};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::utils::Predicate as _;
 use kube::runtime::watcher;
@@ -35,17 +36,19 @@ use tracing::{info, warn};
 
 use crate::api::names::{FIELD_MANAGER, LEASE_NAME, SELECTOR};
 use crate::api::{ConferenceReport, TalkRecommendation};
-use crate::error::{Error, StartupError, backoff};
+use crate::error::{Error, StartupError};
 use crate::gate::{self, Gate};
 use crate::http::{self, HttpState};
 use crate::metrics::Metrics;
 use crate::summary;
 use crate::watch_health::WatchHealth;
-use listing::{Changed, Entry, Listings};
+use context::{Context, Outcome, Reconciled, key};
+use listing::Listings;
 use memory::{Refusals, Warnings, Written};
+use outcome::{retry_after, timed};
 use watches::{Synced, applied, fan_out, spec_changes, touched};
 pub use writes::apply_body;
-use writes::apply_status;
+use writes::write_status;
 
 /// How the operator runs (from the command line).
 pub struct Settings {
@@ -61,215 +64,6 @@ pub struct Settings {
     pub unhealthy_after: Duration,
 }
 
-pub struct Context {
-    pub client: Client,
-    /// Caches, each filled by its watch before that watch's event triggers any reconcile, so a
-    /// reconcile never sees a cache older than the event that caused it (see `fan_out`).
-    pub reports: Store<ConferenceReport>,
-    pub recommendations: Store<TalkRecommendation>,
-    /// The recommendations naming each report, kept with `recommendations`.
-    pub recommendations_by_report: index::RecommendationIndex,
-    pub config_maps: Store<ConfigMap>,
-    /// Whether each of the three caches, and what is kept beside it, holds a full list.
-    synced: [Synced; 3],
-    recorder: Recorder,
-    reporter: Reporter,
-    failures: Mutex<HashMap<String, u32>>,
-    /// Writes refused for good, not to be sent again over the same inputs.
-    refusals: Refusals,
-    /// Warnings said per object and generation.
-    warnings: Warnings,
-    /// What the operator wrote, over which view, and which echoes to expect.
-    written: Arc<Written>,
-    /// What each report's last reconcile decided about its recommendations.
-    listings: Listings,
-    /// Recommendations whose report's decision about them changed: reconciled again.
-    relisted: UnboundedSender<ObjectRef<TalkRecommendation>>,
-    gate: Arc<Gate>,
-    metrics: Arc<Metrics>,
-}
-
-/// How a reconcile ended, for the metrics: a failure the status reports is still a failure.
-pub enum Outcome {
-    Success,
-    Failed(&'static str),
-    /// Nothing attempted: the same write was refused before.
-    Skipped,
-}
-
-pub struct Reconciled {
-    action: Action,
-    outcome: Outcome,
-}
-
-impl Reconciled {
-    fn done(action: Action) -> Self {
-        Self {
-            action,
-            outcome: Outcome::Success,
-        }
-    }
-}
-
-impl Context {
-    /// Until every cache holds its first full list, an absent object may only be not yet seen.
-    async fn caches_synced(&self) {
-        for synced in &self.synced {
-            synced.wait().await;
-        }
-    }
-
-    /// Checked right before every write, so the button stops writes mid-reconcile too.
-    fn writable(&self) -> Result<(), Error> {
-        if self.gate.may_write() {
-            Ok(())
-        } else {
-            Err(Error::Halted)
-        }
-    }
-
-    /// Records a report's decision about its recommendations, and reconciles those on whom it
-    /// changed.
-    fn list(&self, namespace: &str, report: &str, entry: Entry) {
-        let names = match self.listings.set(namespace, report, entry) {
-            Changed::None => return,
-            Changed::Some(names) => names,
-            Changed::All => self
-                .recommendations_by_report
-                .recommendations(&self.recommendations, namespace, report)
-                .iter()
-                .map(|rec| rec.name_any())
-                .collect(),
-        };
-        for name in names {
-            let _ = self
-                .relisted
-                .unbounded_send(ObjectRef::new(&name).within(namespace));
-        }
-    }
-
-    /// A Warning about `object` (whose memo key is `key`), unless this very problem was already
-    /// said in the object's current generation.
-    async fn warn<K: Resource<DynamicType = ()>>(
-        &self,
-        object: &K,
-        key: &str,
-        reason: &str,
-        note: String,
-    ) {
-        if self
-            .warnings
-            .first_time(key, object.meta().generation, reason, &note)
-        {
-            self.event(object, EventType::Warning, reason, note).await;
-        }
-    }
-
-    /// Writes an Event about `object`. An Event that cannot be written does not fail the
-    /// reconcile: the same fact is in the status conditions, which are the source of truth.
-    async fn event<K: Resource<DynamicType = ()>>(
-        &self,
-        object: &K,
-        type_: EventType,
-        reason: &str,
-        note: String,
-    ) {
-        if self.writable().is_err() {
-            return;
-        }
-        let event = Event {
-            type_,
-            reason: reason.to_string(),
-            note: Some(events::event_note(note)),
-            action: "Reconcile".to_string(),
-            secondary: None,
-        };
-        let reference = object.object_ref(&());
-        let long_name = reference
-            .name
-            .as_ref()
-            .is_some_and(|n| n.len() > events::MAX_NAME_FOR_RECORDER);
-        let result = if long_name {
-            events::publish_long_named(&self.client, &self.reporter, &event, &reference).await
-        } else {
-            self.recorder.publish(&event, &reference).await
-        };
-        match result {
-            Ok(()) => self.metrics.wrote("events"),
-            Err(e) => {
-                self.metrics.failed("Event", Error::Kube(e).reason());
-                warn!(reason, "could not publish an Event");
-            }
-        }
-    }
-
-    /// Drops what is remembered of objects that are gone, so the memory stays proportional to
-    /// the objects that exist.
-    fn forget_deleted(&self) {
-        let report_exists = |namespace: &str, name: &str| {
-            self.reports
-                .get(&ObjectRef::new(name).within(namespace))
-                .is_some()
-        };
-        let exists = |key: &str| {
-            let mut parts = key.splitn(3, '/');
-            let (Some(kind), Some(namespace), Some(name)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                return false;
-            };
-            match kind {
-                "ConferenceReport" => report_exists(namespace, name),
-                "TalkRecommendation" => self
-                    .recommendations
-                    .get(&ObjectRef::new(name).within(namespace))
-                    .is_some(),
-                _ => false,
-            }
-        };
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.retain(|key, _| exists(key));
-        }
-        self.refusals.retain(exists);
-        self.warnings.retain(exists);
-        self.written.retain(exists);
-        self.listings.retain(report_exists);
-        self.metrics.set_remembered("written", self.written.len());
-        self.metrics.set_remembered(
-            "failures",
-            self.failures.lock().map(|m| m.len()).unwrap_or_default(),
-        );
-        self.metrics.set_remembered("refusals", self.refusals.len());
-        self.metrics.set_remembered("warnings", self.warnings.len());
-        self.metrics.set_remembered("listings", self.listings.len());
-    }
-
-    fn record_success(&self, key: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(key);
-        }
-    }
-
-    fn record_failure(&self, key: &str) -> u32 {
-        match self.failures.lock() {
-            Ok(mut failures) => {
-                let n = failures.entry(key.to_string()).or_default();
-                *n = n.saturating_add(1);
-                *n - 1
-            }
-            Err(_) => 0,
-        }
-    }
-}
-
-fn key<K: Resource>(kind: &str, object: &K) -> String {
-    format!(
-        "{kind}/{}/{}",
-        object.meta().namespace.as_deref().unwrap_or_default(),
-        object.meta().name.as_deref().unwrap_or_default()
-    )
-}
-
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
@@ -282,45 +76,6 @@ where
 
 fn controller_config(concurrency: u16) -> kube::runtime::controller::Config {
     kube::runtime::controller::Config::default().concurrency(concurrency)
-}
-
-/// Measures a reconcile, and skips it while the gate is closed: the gate's reopening triggers
-/// a reconcile of everything, so what is skipped now is not lost.
-async fn timed(
-    ctx: &Context,
-    kind: &'static str,
-    reconcile: impl Future<Output = Result<Reconciled, Error>>,
-) -> Result<Action, Error> {
-    if !ctx.gate.may_write() {
-        ctx.metrics.reconciled(kind, "skipped", Duration::ZERO);
-        return Ok(Action::await_change());
-    }
-    let start = Instant::now();
-    let result = reconcile.await;
-    let label = match &result {
-        Ok(Reconciled {
-            outcome: Outcome::Success,
-            ..
-        }) => "success",
-        Ok(Reconciled {
-            outcome: Outcome::Skipped,
-            ..
-        })
-        | Err(Error::Halted | Error::RefusedBefore(_)) => "skipped",
-        Ok(Reconciled {
-            outcome: Outcome::Failed(reason),
-            ..
-        }) => {
-            ctx.metrics.failed(kind, reason);
-            "error"
-        }
-        Err(e) => {
-            ctx.metrics.failed(kind, e.reason());
-            "error"
-        }
-    };
-    ctx.metrics.reconciled(kind, label, start.elapsed());
-    result.map(|r| r.action)
 }
 
 async fn reconcile_report(
@@ -565,57 +320,4 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     }
     info!("tripreport-operator stopped");
     Ok(())
-}
-
-/// Shared by both controllers' error policies: back off per object for what may pass (transient
-/// errors, and a missing permission, which heals from outside); wait for a change to the object
-/// for what would fail the same way again. One Warning per distinct problem per generation.
-fn retry_after<K: Resource<DynamicType = ()> + Send + Sync + 'static>(
-    kind: &str,
-    object: &Arc<K>,
-    error: &Error,
-    context: &Arc<Context>,
-) -> Action {
-    let after = error.after_failure();
-    if !after.warn && !after.retry {
-        return Action::await_change();
-    }
-    let key = key(kind, &**object);
-    if after.warn {
-        // The API server refused the status itself, so no condition can say it: an Event and
-        // the log do.
-        warn!(
-            namespace = object.meta().namespace.as_deref().unwrap_or_default(),
-            object = object.meta().name.as_deref().unwrap_or_default(),
-            kind,
-            reason = error.reason(),
-            error = %error,
-            "reconcile failed"
-        );
-        let (object, context, note, warn_key) = (
-            object.clone(),
-            context.clone(),
-            format!("The status could not be written: {error}"),
-            key.clone(),
-        );
-        tokio::spawn(async move {
-            context
-                .warn(&*object, &warn_key, "ReconcileFailed", note)
-                .await;
-        });
-        if !after.retry {
-            return Action::await_change();
-        }
-    }
-    let delay = backoff(context.record_failure(&key));
-    warn!(
-        namespace = object.meta().namespace.as_deref().unwrap_or_default(),
-        object = object.meta().name.as_deref().unwrap_or_default(),
-        kind,
-        reason = error.reason(),
-        error = %error,
-        retry_in = ?delay,
-        "reconcile failed; retrying"
-    );
-    Action::requeue(delay)
 }

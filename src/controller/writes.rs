@@ -9,6 +9,7 @@ use tracing::info;
 use super::Context;
 use super::memory::fingerprint;
 use crate::api::names::FIELD_MANAGER;
+use crate::decide::conditions::Announcement;
 use crate::error::Error;
 
 /// The body of a server-side apply. The API server reads it as YAML, which refuses some
@@ -49,7 +50,7 @@ const WRITE: &str = "status";
 
 /// Server-side apply of `status` to the status subresource of `object`, as the one field
 /// manager. A status refused for good is not sent again over the same object version.
-pub async fn apply_status<K>(
+async fn apply_status<K>(
     ctx: &Context,
     object: &K,
     status: &impl serde::Serialize,
@@ -105,6 +106,34 @@ where
         .wrote(key.clone(), key, version, essence, produced);
     ctx.metrics.wrote(status_resource::<K>());
     info!(ready, "status written");
+    Ok(())
+}
+
+/// Writes `status` to `object` unless `current` is already the same; then, and only once it is
+/// written, says `say`: a retried write never repeats it.
+pub async fn write_status<K, S>(
+    ctx: &Context,
+    object: &K,
+    key: &str,
+    current: Option<&S>,
+    status: &S,
+    ready: Option<&str>,
+    say: Option<Announcement>,
+) -> Result<(), Error>
+where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    S: PartialEq + serde::Serialize,
+{
+    if current == Some(status) {
+        return Ok(());
+    }
+    apply_status(ctx, object, status, ready).await?;
+    if let Some(say) = say {
+        ctx.say(object, key, say).await;
+    }
     Ok(())
 }
 

@@ -253,7 +253,7 @@ fn check_string(schema: &Value, text: &str, path: &str, out: &mut Vec<Violation>
             ),
         }
     }
-    if schema["format"] == "date" && !crate::validation::is_date(text) {
+    if schema["format"] == "date" && !crate::decide::validation::is_date(text) {
         violation(
             out,
             path,

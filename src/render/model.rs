@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::escape::{clean_line, clean_text};
 use super::{RecommendationInput, ReportInput};
-use crate::validation::is_web_url;
+use crate::decide::validation::is_web_url;
 
 /// The CRD's bounds, in characters. The API server enforces them; they are applied again here
 /// (only an outdated CRD could let longer text through) so the budget holds for any input.

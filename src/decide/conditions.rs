@@ -90,6 +90,45 @@ pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Conditio
     conditions.iter().find(|c| c.type_ == type_)
 }
 
+/// An Event to say once a status is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Announcement {
+    /// A Warning (a problem a person must see), or else a Normal Event.
+    pub warning: bool,
+    pub reason: String,
+    pub message: String,
+}
+
+/// What to say when a status's conditions go from `old` to `new`: a Warning when Ready turns to
+/// one of the `warned` reasons (not again while it says the same), a `Recovered` Event when it
+/// leaves one of `recovered_from` for a reason that is no problem. Nothing when Ready is
+/// unchanged, so a status written again says nothing again.
+pub fn announce(
+    old: &[Condition],
+    new: &[Condition],
+    warned: &[&str],
+    recovered_from: &[&str],
+) -> Option<Announcement> {
+    let new_ready = find(new, READY)?;
+    let old_ready = find(old, READY);
+    if warned.contains(&new_ready.reason.as_str()) {
+        let said_before = old_ready
+            .is_some_and(|c| c.reason == new_ready.reason && c.message == new_ready.message);
+        return (!said_before).then(|| Announcement {
+            warning: true,
+            reason: new_ready.reason.clone(),
+            message: new_ready.message.clone(),
+        });
+    }
+    old_ready
+        .filter(|c| recovered_from.contains(&c.reason.as_str()))
+        .map(|_| Announcement {
+            warning: false,
+            reason: "Recovered".to_string(),
+            message: new_ready.message.clone(),
+        })
+}
+
 /// Now, for a condition's transition time, in whole seconds: the API server stores no more,
 /// so a re-read status compares equal.
 pub fn now() -> Time {
@@ -155,5 +194,64 @@ mod tests {
         );
         assert_eq!(after.len(), 1);
         assert!(find(&after, STALLED).is_none());
+    }
+
+    #[test]
+    fn what_a_change_of_ready_announces() {
+        let t = time("2026-01-01T00:00:00Z");
+        let ready = |status: Option<bool>, reason: &str, message: &str| {
+            merge(
+                &[],
+                &[Desired::new(READY, status, reason, message)],
+                Some(1),
+                &t,
+            )
+        };
+        let warned = ["InvalidSpec", "SummaryFailed"];
+        let from = ["SummaryFailed"];
+        let published = ready(Some(true), "Published", "in x-summary");
+        let failed = ready(Some(false), "SummaryFailed", "too large");
+        let warning = |reason: &str, message: &str| Announcement {
+            warning: true,
+            reason: reason.into(),
+            message: message.into(),
+        };
+        for (old, new, expected) in [
+            (&[][..], &published[..], None),
+            (
+                &published[..],
+                &failed[..],
+                Some(warning("SummaryFailed", "too large")),
+            ),
+            // Said once: the same problem again says nothing.
+            (&failed[..], &failed[..], None),
+            (
+                &failed[..],
+                &ready(Some(false), "SummaryFailed", "forbidden")[..],
+                Some(warning("SummaryFailed", "forbidden")),
+            ),
+            (
+                &failed[..],
+                &published[..],
+                Some(Announcement {
+                    warning: false,
+                    reason: "Recovered".into(),
+                    message: "in x-summary".into(),
+                }),
+            ),
+            // Leaving a problem not in `recovered_from`: nothing to celebrate.
+            (
+                &ready(Some(false), "InvalidSpec", "bad")[..],
+                &published[..],
+                None,
+            ),
+            (&published[..], &published[..], None),
+        ] {
+            assert_eq!(
+                announce(old, new, &warned, &from),
+                expected,
+                "{old:?} -> {new:?}"
+            );
+        }
     }
 }
