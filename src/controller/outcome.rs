@@ -65,41 +65,27 @@ pub(super) fn retry_after<K: Resource<DynamicType = ()> + Send + Sync + 'static>
         return Action::await_change();
     }
     let key = key(kind, &**object);
-    if after.warn {
-        // The API server refused the status itself, so no condition can say it: an Event and
-        // the log do.
-        warn!(
-            namespace = object.meta().namespace.as_deref().unwrap_or_default(),
-            object = object.meta().name.as_deref().unwrap_or_default(),
-            kind,
-            reason = error.reason(),
-            error = %error,
-            "reconcile failed"
-        );
-        let (object, context, note, warn_key) = (
-            object.clone(),
-            context.clone(),
-            format!("The status could not be written: {error}"),
-            key.clone(),
-        );
-        tokio::spawn(async move {
-            context
-                .warn(&*object, &warn_key, "ReconcileFailed", note)
-                .await;
-        });
-        if !after.retry {
-            return Action::await_change();
-        }
-    }
-    let delay = backoff(context.record_failure(&key));
+    let retry_in = after.retry.then(|| backoff(context.record_failure(&key)));
     warn!(
         namespace = object.meta().namespace.as_deref().unwrap_or_default(),
         object = object.meta().name.as_deref().unwrap_or_default(),
         kind,
         reason = error.reason(),
         error = %error,
-        retry_in = ?delay,
-        "reconcile failed; retrying"
+        retry_in = ?retry_in,
+        "reconcile failed"
     );
-    Action::requeue(delay)
+    if after.warn {
+        // The API server refused the status itself, so no condition can say it: an Event and
+        // the log do.
+        let (object, context, note) = (
+            object.clone(),
+            context.clone(),
+            format!("The status could not be written: {error}"),
+        );
+        tokio::spawn(async move {
+            context.warn(&*object, &key, "ReconcileFailed", note).await;
+        });
+    }
+    retry_in.map_or_else(Action::await_change, Action::requeue)
 }

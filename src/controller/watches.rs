@@ -34,6 +34,29 @@ impl Synced {
     }
 }
 
+/// What a watch can follow: a kind the API server lists and watches, cached and handed on.
+pub trait Watched:
+    Resource<DynamicType = ()>
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<K> Watched for K where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static
+{
+}
+
 pub type Events<K> = futures::channel::mpsc::UnboundedReceiver<watcher::Event<K>>;
 
 /// One watch of `api`, reflected into a cache, whose events are then handed to `N` consumers, in
@@ -55,13 +78,7 @@ pub fn fan_out<K, const N: usize>(
     impl Future<Output = ()> + Send + 'static,
 )
 where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
+    K: Watched,
 {
     let driver = watch_health::retried(watcher(api, config));
     fan_out_of(driver, health, shrink, observe)
@@ -80,13 +97,7 @@ fn fan_out_of<K, const N: usize>(
     impl Future<Output = ()> + Send + 'static,
 )
 where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
+    K: Watched,
 {
     let (store, writer) = reflector::store();
     let (synced_sender, synced) = tokio::sync::watch::channel(false);

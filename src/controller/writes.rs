@@ -45,6 +45,23 @@ fn yaml_safe(json: &str) -> String {
     out
 }
 
+/// A namespaced kind with a status subresource the operator writes.
+pub trait WithStatus:
+    Resource<DynamicType = (), Scope = NamespaceResourceScope>
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+{
+}
+
+impl<K> WithStatus for K where
+    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+{
+}
+
 /// The kind of write, for the memo of refusals.
 const WRITE: &str = "status";
 
@@ -57,10 +74,7 @@ async fn apply_status<K>(
     ready: Option<&str>,
 ) -> Result<(), Error>
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
+    K: WithStatus,
 {
     let namespace = object.namespace().unwrap_or_default();
     let name = object.name_any();
@@ -121,10 +135,7 @@ pub async fn write_status<K, S>(
     say: Option<Announcement>,
 ) -> Result<(), Error>
 where
-    K: Resource<DynamicType = (), Scope = NamespaceResourceScope>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug,
+    K: WithStatus,
     S: PartialEq + serde::Serialize,
 {
     if current == Some(status) {
