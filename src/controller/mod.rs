@@ -46,7 +46,7 @@ use context::{Context, Outcome, Reconciled, key};
 use listing::Listings;
 use memory::{Refusals, Warnings, Written};
 use outcome::{retry_after, timed};
-use watches::{Synced, applied, fan_out, spec_changes, touched};
+use watches::{FannedOut, Synced, applied, fan_out, spec_changes, touched};
 pub use writes::apply_body;
 use writes::write_status;
 
@@ -187,16 +187,25 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     // controller's own objects pass only on a new generation (a report's also on annotation
     // changes, for requested-at), so its own status writes do not come back as reconciles; the
     // other kind's pass on creation, spec change and deletion.
-    let (report_store, reports_synced, [report_events, report_events_for_recs], report_watch) =
-        fan_out(
-            reports,
-            watch_health.clone(),
-            watcher::Config::default().any_semantic(),
-            |_| {},
-            |_, _| {},
-        );
+    let FannedOut {
+        store: report_store,
+        synced: reports_synced,
+        events: [report_events, report_events_for_recs],
+        driver: report_watch,
+    } = fan_out(
+        reports,
+        watch_health.clone(),
+        watcher::Config::default().any_semantic(),
+        |_| {},
+        |_, _| {},
+    );
     let rec_index = index::RecommendationIndex::default();
-    let (rec_store, recs_synced, [rec_events, rec_events_for_reports], rec_watch) = fan_out(
+    let FannedOut {
+        store: rec_store,
+        synced: recs_synced,
+        events: [rec_events, rec_events_for_reports],
+        driver: rec_watch,
+    } = fan_out(
         recommendations,
         watch_health.clone(),
         watcher::Config::default().any_semantic(),
@@ -207,7 +216,12 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         },
     );
     // Only the operator's own ConfigMaps: never a cache of every ConfigMap in the cluster.
-    let (cm_store, cms_synced, [cm_events], cm_watch) = fan_out(
+    let FannedOut {
+        store: cm_store,
+        synced: cms_synced,
+        events: [cm_events],
+        driver: cm_watch,
+    } = fan_out(
         config_maps,
         watch_health,
         watcher::Config::default().labels(SELECTOR).any_semantic(),

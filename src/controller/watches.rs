@@ -59,6 +59,15 @@ impl<K> Watched for K where
 
 pub type Events<K> = futures::channel::mpsc::UnboundedReceiver<watcher::Event<K>>;
 
+/// A fanned-out watch: its cache, whether that holds a full list, the events for each consumer,
+/// and the future that drives the watch.
+pub struct FannedOut<K: Watched, const N: usize> {
+    pub store: Store<K>,
+    pub synced: Synced,
+    pub events: [Events<K>; N],
+    pub driver: futures::future::BoxFuture<'static, ()>,
+}
+
 /// One watch of `api`, reflected into a cache, whose events are then handed to `N` consumers, in
 /// that order: whatever an event triggers reads a cache at least as new as the event. (kube-
 /// runtime's shared streams give the same order but leave deletions out.) After a watch breaks
@@ -71,17 +80,12 @@ pub fn fan_out<K, const N: usize>(
     config: watcher::Config,
     shrink: fn(&mut K),
     observe: impl FnMut(&watcher::Event<K>, &Store<K>) + Send + 'static,
-) -> (
-    Store<K>,
-    Synced,
-    [Events<K>; N],
-    impl Future<Output = ()> + Send + 'static,
-)
+) -> FannedOut<K, N>
 where
     K: Watched,
 {
-    let driver = watch_health::retried(watcher(api, config));
-    fan_out_of(driver, health, shrink, observe)
+    let events = watch_health::retried(watcher(api, config));
+    fan_out_of(events, health, shrink, observe)
 }
 
 /// [`fan_out`] over any stream of watch events: the watch itself, or a test's.
@@ -90,12 +94,7 @@ fn fan_out_of<K, const N: usize>(
     health: (Arc<WatchHealth>, Arc<Metrics>),
     shrink: fn(&mut K),
     mut observe: impl FnMut(&watcher::Event<K>, &Store<K>) + Send + 'static,
-) -> (
-    Store<K>,
-    Synced,
-    [Events<K>; N],
-    impl Future<Output = ()> + Send + 'static,
-)
+) -> FannedOut<K, N>
 where
     K: Watched,
 {
@@ -182,7 +181,12 @@ where
             }
             future::ready(())
         });
-    (store, Synced(synced), receivers, driver)
+    FannedOut {
+        store,
+        synced: Synced(synced),
+        events: receivers,
+        driver: Box::pin(driver),
+    }
 }
 
 /// The created or changed objects of a fanned-out watch, as a controller trigger.
@@ -282,22 +286,26 @@ mod tests {
             Arc::new(WatchHealth::new(Duration::from_secs(60))),
             Arc::new(Metrics::default()),
         );
-        let (cache, synced, [mut triggers], driver) =
-            fan_out_of::<TalkRecommendation, 1>(events, health, |_| {}, {
-                let (index, probe, read) = (index.clone(), probe.clone(), read_when_synced.clone());
-                move |event, cache| {
-                    // Before the index takes the event: a waiter woken now reads this index.
-                    if probe
-                        .lock()
-                        .unwrap()
-                        .as_ref()
-                        .is_some_and(Synced::is_synced)
-                    {
-                        read.lock().unwrap().push(index.names("team", "kubecon"));
-                    }
-                    index.observe(event, cache);
+        let FannedOut {
+            store: cache,
+            synced,
+            events: [mut triggers],
+            driver,
+        } = fan_out_of::<TalkRecommendation, 1>(events, health, |_| {}, {
+            let (index, probe, read) = (index.clone(), probe.clone(), read_when_synced.clone());
+            move |event, cache| {
+                // Before the index takes the event: a waiter woken now reads this index.
+                if probe
+                    .lock()
+                    .unwrap()
+                    .as_ref()
+                    .is_some_and(Synced::is_synced)
+                {
+                    read.lock().unwrap().push(index.names("team", "kubecon"));
                 }
-            });
+                index.observe(event, cache);
+            }
+        });
         *probe.lock().unwrap() = Some(synced.clone());
         assert!(!synced.is_synced(), "nothing listed yet");
         driver.await;
