@@ -5,7 +5,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
 use tripreport_operator::api::{ConferenceReportSpec, TalkRecommendationSpec};
-use tripreport_operator::summary::render_report;
+use tripreport_operator::decide::summary::render_report;
 
 fn report(body_bytes: usize) -> ConferenceReportSpec {
     let sentence = "The talks on operators, observability and delivery were worth the trip. ";

@@ -7,10 +7,6 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use sha2::{Digest as _, Sha256};
 
-use crate::api::{ConferenceReportSpec, TalkRecommendationSpec};
-use crate::decide::review::{recommendation_review, report_review};
-use crate::render::{self, RecommendationInput, Rendered, ReportInput};
-
 use crate::api::names::{DIGEST_ANNOTATION, MANAGED_BY, MANAGED_BY_LABEL, REPORT_LABEL};
 
 /// Whether a ConfigMap with these labels is the operator's own: only those it ever writes.
@@ -108,47 +104,6 @@ pub fn desired(
         data: Some(data),
         ..Default::default()
     }
-}
-
-/// Whether a recommendation counts as reviewed on `report`: approved by someone other than its
-/// recommender, who is the report's author unless `recommendedBy` says otherwise.
-pub fn recommendation_reviewed(
-    report: &ConferenceReportSpec,
-    rec: &TalkRecommendationSpec,
-) -> bool {
-    let by = rec.recommended_by.as_deref().unwrap_or(&report.author.name);
-    recommendation_review(rec, Some(by)).reviewed
-}
-
-/// The summary of the report `name` with its recommendations (name, spec): the one rendering
-/// shared by the operator and the offline `render` command.
-pub fn render_report(
-    name: &str,
-    spec: &ConferenceReportSpec,
-    recommendations: &[(&str, &TalkRecommendationSpec)],
-) -> Rendered {
-    let review = report_review(spec);
-    let inputs: Vec<RecommendationInput> = recommendations
-        .iter()
-        .map(|(rec_name, rec)| {
-            let recommended_by = rec.recommended_by.as_deref().unwrap_or(&spec.author.name);
-            RecommendationInput {
-                name: rec_name,
-                spec: rec,
-                recommended_by,
-                reviewed: recommendation_review(rec, Some(recommended_by)).reviewed,
-            }
-        })
-        .collect();
-    render::render(
-        &ReportInput {
-            name,
-            spec,
-            reviewed: review.reviewed,
-            approvals_counted: review.counted,
-        },
-        &inputs,
-    )
 }
 
 /// The only data key of a summary as the operator caches it. A colon cannot appear in a real

@@ -7,4 +7,5 @@ pub mod conditions;
 pub mod recommendation;
 pub mod report;
 pub mod review;
+pub mod summary;
 pub mod validation;

@@ -110,7 +110,7 @@ pub fn decide(
         .iter()
         .map(|rec| (rec.meta().name.as_deref().unwrap_or_default(), &rec.spec))
         .collect();
-    let rendered = summary::render_report(&name, &report.spec, &inputs);
+    let rendered = super::summary::render_report(&name, &report.spec, &inputs);
     let mut owner = report
         .controller_owner_ref(&())
         .ok_or(Error::MissingField {
@@ -238,7 +238,7 @@ fn basics(report: &ConferenceReport, mut recommendations: Vec<Arc<TalkRecommenda
     recommendations.sort_by_key(|rec| rec.name_any());
     let approved = recommendations
         .iter()
-        .filter(|rec| summary::recommendation_reviewed(&report.spec, &rec.spec))
+        .filter(|rec| super::summary::recommendation_reviewed(&report.spec, &rec.spec))
         .count();
     let total = recommendations.len();
     Basics {

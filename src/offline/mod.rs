@@ -302,7 +302,7 @@ pub fn validate(documents: &[Document], mut findings: Vec<Finding>) -> Report {
             (
                 namespace.clone(),
                 name.clone(),
-                crate::summary::render_report(name, spec, &mine),
+                crate::decide::summary::render_report(name, spec, &mine),
             )
         })
         .collect();

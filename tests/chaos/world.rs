@@ -174,7 +174,8 @@ impl World {
                 .filter(|r| r.spec.report_ref.name == name)
                 .map(|r| (r.metadata.name.as_deref().unwrap_or_default(), &r.spec))
                 .collect();
-            let rendered = summary::render_report(&name, &report.spec, &mine);
+            let rendered =
+                tripreport_operator::decide::summary::render_report(&name, &report.spec, &mine);
             let cm_name = summary::config_map_name(&name);
             let Some(cm) = cms.get(&cm_name) else {
                 problems.push(format!("report {name}: no ConfigMap {cm_name}"));

@@ -243,7 +243,7 @@ fn plan(i: usize, created: &DynamicObject) -> Result<Planned, Error> {
         .collect::<Result<_, Error>>()?;
     let refs: Vec<(&str, &TalkRecommendationSpec)> =
         recs.iter().map(|(n, s)| (n.as_str(), s)).collect();
-    let rendered = summary::render_report(&name, &spec, &refs);
+    let rendered = tripreport_operator::decide::summary::render_report(&name, &spec, &refs);
     let owner = k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
         api_version: "tripreports.dev/v1alpha1".into(),
         kind: "ConferenceReport".into(),
