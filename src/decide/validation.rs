@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::api::{ConferenceReportSpec, TalkRecommendationSpec};
+use crate::render::is_web_url;
 
 /// One problem with a spec, named by its field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,13 +66,6 @@ fn parse_date(value: &str) -> Option<(i32, u32, u32)> {
 /// Whether `value` is a real calendar date written YYYY-MM-DD (the CRD's `format: date`).
 pub fn is_date(value: &str) -> bool {
     parse_date(value).is_some()
-}
-
-/// Whether a URL uses a scheme the summary may link to.
-pub fn is_web_url(url: &str) -> bool {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    (lower.starts_with("http://") && url.len() > 7)
-        || (lower.starts_with("https://") && url.len() > 8)
 }
 
 pub fn validate_report(spec: &ConferenceReportSpec) -> Vec<Problem> {

@@ -21,6 +21,7 @@ use std::iter;
 use sha2::{Digest as _, Sha256};
 
 use crate::api::{ConferenceReportSpec, TalkRecommendationSpec};
+pub use model::is_web_url;
 use model::{Recommendation, Report, Truncation};
 
 /// The data budget of a summary ConfigMap: half the 1 MiB ConfigMap limit.

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::escape::{clean_line, clean_text};
 use super::{RecommendationInput, ReportInput};
-use crate::decide::validation::is_web_url;
 
 /// The CRD's bounds, in characters. The API server enforces them; they are applied again here
 /// (only an outdated CRD could let longer text through) so the budget holds for any input.
@@ -192,6 +191,13 @@ impl Recommendation {
             reviewed: input.reviewed,
         }
     }
+}
+
+/// Whether a URL uses a scheme the summary may link to.
+pub fn is_web_url(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    (lower.starts_with("http://") && url.len() > 7)
+        || (lower.starts_with("https://") && url.len() > 8)
 }
 
 #[cfg(test)]
