@@ -21,9 +21,9 @@ use tripreport_operator::api::{
 use tripreport_operator::decide::review::report_review;
 use tripreport_operator::decide::summary::{recommendation_reviewed, render_report};
 use tripreport_operator::decide::validation::{
-    describe, is_date, is_web_url, validate_recommendation, validate_report,
+    describe, is_date, validate_recommendation, validate_report,
 };
-use tripreport_operator::render::{self, RecommendationInput, Rendered, ReportInput};
+use tripreport_operator::render::{self, RecommendationInput, Rendered, ReportInput, is_web_url};
 
 use invariants::{FRAGMENTS, URL_PREFIXES};
 
