@@ -45,7 +45,7 @@ use crate::watch_health::WatchHealth;
 use context::{Context, Outcome, Reconciled, key};
 use listing::Listings;
 use memory::{Refusals, Warnings, Written};
-use outcome::{retry_after, timed};
+use outcome::{gated_and_counted, retry_after};
 use watches::{FannedOut, Synced, applied, fan_out, spec_changes, touched};
 pub use writes::apply_body;
 use writes::write_status;
@@ -82,7 +82,7 @@ async fn reconcile_report(
     report: Arc<ConferenceReport>,
     ctx: Arc<Context>,
 ) -> Result<Action, Error> {
-    timed(
+    gated_and_counted(
         &ctx,
         "ConferenceReport",
         report::reconcile(report.clone(), ctx.clone()),
@@ -94,7 +94,7 @@ async fn reconcile_recommendation(
     rec: Arc<TalkRecommendation>,
     ctx: Arc<Context>,
 ) -> Result<Action, Error> {
-    timed(
+    gated_and_counted(
         &ctx,
         "TalkRecommendation",
         recommendation::reconcile(rec.clone(), ctx.clone()),

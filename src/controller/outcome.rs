@@ -14,7 +14,7 @@ use crate::error::{Error, backoff};
 
 /// Measures a reconcile, and skips it while the gate is closed: the gate's reopening triggers
 /// a reconcile of everything, so what is skipped now is not lost.
-pub(super) async fn timed(
+pub(super) async fn gated_and_counted(
     ctx: &Context,
     kind: &'static str,
     reconcile: impl Future<Output = Result<Reconciled, Error>>,

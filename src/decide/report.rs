@@ -46,11 +46,12 @@ pub struct Publish {
     pub rendered: Rendered,
     pub config_map: String,
     pub considered: Considered,
-    basics: Basics,
+    tally: Tally,
 }
 
-/// The inputs a report's status is computed from that don't depend on the summary.
-struct Basics {
+/// The report's review and its valid recommendations, counted: what its status says whatever
+/// becomes of the summary.
+struct Tally {
     review: ReviewOutcome,
     counts: RecommendationCounts,
     recommendations: Vec<Arc<TalkRecommendation>>,
@@ -74,7 +75,7 @@ pub fn decide(
         .iter()
         .map(|rec| (rec.name_any(), rec.meta().generation))
         .collect();
-    let basics = basics(report, valid);
+    let tally = tally(report, valid);
 
     let problems = validate_report(&report.spec);
     if !problems.is_empty() {
@@ -84,11 +85,11 @@ pub fn decide(
         );
         let status = with_conditions(
             report,
-            base_status(report, &basics),
+            base_status(report, &tally),
             &[
                 Desired::falsy(READY, "InvalidSpec", &message),
                 Desired::truthy(STALLED, "InvalidSpec", &message),
-                reviewed_condition(&basics),
+                reviewed_condition(&tally),
                 Desired::falsy(
                     SUMMARIZED,
                     "InvalidSpec",
@@ -105,7 +106,7 @@ pub fn decide(
         kind: "ConferenceReport",
         field: "metadata.namespace",
     })?;
-    let inputs: Vec<(&str, &TalkRecommendationSpec)> = basics
+    let inputs: Vec<(&str, &TalkRecommendationSpec)> = tally
         .recommendations
         .iter()
         .map(|rec| (rec.meta().name.as_deref().unwrap_or_default(), &rec.spec))
@@ -125,7 +126,7 @@ pub fn decide(
         rendered,
         config_map: summary::config_map_name(&name),
         considered,
-        basics,
+        tally,
     })))
 }
 
@@ -154,7 +155,7 @@ impl Publish {
                 ),
             )
         };
-        let mut status = base_status(report, &self.basics);
+        let mut status = base_status(report, &self.tally);
         status.summarized = true;
         status.summary = Some(SummaryRef {
             config_map_name: cm_name.to_string(),
@@ -169,7 +170,7 @@ impl Publish {
                     "Published",
                     format!("The summary is published in ConfigMap {cm_name}."),
                 ),
-                reviewed_condition(&self.basics),
+                reviewed_condition(&self.tally),
                 Desired::truthy(SUMMARIZED, summarized_reason, summarized_message),
             ],
             now,
@@ -194,11 +195,11 @@ impl Publish {
         };
         with_conditions(
             report,
-            base_status(report, &self.basics),
+            base_status(report, &self.tally),
             &[
                 Desired::falsy(READY, reason, &message),
                 Desired::truthy(STALLED, reason, &message),
-                reviewed_condition(&self.basics),
+                reviewed_condition(&self.tally),
                 Desired::falsy(SUMMARIZED, reason, &message),
             ],
             now,
@@ -216,11 +217,11 @@ impl Publish {
             format!("Publishing the summary; the last attempt failed and will be retried: {error}");
         with_conditions(
             report,
-            base_status(report, &self.basics),
+            base_status(report, &self.tally),
             &[
                 Desired::falsy(READY, "Progressing", &message),
                 Desired::truthy(RECONCILING, "Progressing", &message),
-                reviewed_condition(&self.basics),
+                reviewed_condition(&self.tally),
                 Desired::new(
                     SUMMARIZED,
                     None,
@@ -233,7 +234,7 @@ impl Publish {
     }
 }
 
-fn basics(report: &ConferenceReport, mut recommendations: Vec<Arc<TalkRecommendation>>) -> Basics {
+fn tally(report: &ConferenceReport, mut recommendations: Vec<Arc<TalkRecommendation>>) -> Tally {
     // The cache's order is arbitrary; the renderer sorts, this keeps everything else stable.
     recommendations.sort_by_key(|rec| rec.name_any());
     let approved = recommendations
@@ -241,7 +242,7 @@ fn basics(report: &ConferenceReport, mut recommendations: Vec<Arc<TalkRecommenda
         .filter(|rec| super::summary::recommendation_reviewed(&report.spec, &rec.spec))
         .count();
     let total = recommendations.len();
-    Basics {
+    Tally {
         review: report_review(&report.spec),
         counts: RecommendationCounts {
             total: clamp(total),
@@ -256,23 +257,23 @@ fn clamp(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-fn reviewed_condition(basics: &Basics) -> Desired {
+fn reviewed_condition(tally: &Tally) -> Desired {
     Desired::new(
         REVIEWED,
-        Some(basics.review.reviewed),
-        basics.review.reason,
-        basics.review.message.clone(),
+        Some(tally.review.reviewed),
+        tally.review.reason,
+        tally.review.message.clone(),
     )
 }
 
 /// A status with everything but the conditions filled from the report and its inputs.
-fn base_status(report: &ConferenceReport, basics: &Basics) -> ConferenceReportStatus {
+fn base_status(report: &ConferenceReport, tally: &Tally) -> ConferenceReportStatus {
     let previous = report.status.clone().unwrap_or_default();
     ConferenceReportStatus {
         observed_generation: report.meta().generation,
-        reviewed: basics.review.reviewed,
+        reviewed: tally.review.reviewed,
         summarized: false,
-        recommendations: Some(basics.counts.clone()),
+        recommendations: Some(tally.counts.clone()),
         // The last published summary stays named until a new one replaces it.
         summary: previous.summary,
         last_handled_reconcile_at: report
