@@ -16,4 +16,5 @@ pub mod metrics;
 pub mod offline;
 pub mod render;
 pub mod summary;
+pub mod text;
 pub mod watch_health;
