@@ -76,7 +76,7 @@ chaos: controlplane ## The fault suite at full size (500 reports, 20 kills, ...)
 bench: controlplane ## Benchmark: convergence of BENCH_REPORTS (1000) reports against the API server's write floor
 	$(CARGO) build --release -p tripreport-operator -p bench --bins
 	TRIPREPORT_CONTROLPLANE_BIN="$$($(CONTROLPLANE))" target/release/bench
-	$(CARGO) bench -p tripreport-operator --bench render -- --noplot
+	$(CARGO) bench -p tripreport-operator --bench render --bench abstract -- --noplot
 
 .PHONY: bench-chart
 bench-chart: ## Redraw docs/benchmarks-convergence.svg from docs/benchmarks/results-*.json

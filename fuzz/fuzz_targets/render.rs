@@ -1,13 +1,16 @@
 //! The renderer over reports and recommendations built from the fuzzer's bytes: adversarial
 //! text (tests/properties/invariants.rs's fragments, arbitrary Unicode, pieces repeated far
 //! beyond the API's bounds) and up to thousands of recommendations. Every rendering must keep
-//! the documented invariants, the same ones the property tests check, and must not depend on
-//! the order of the recommendations.
+//! the documented invariants, the same ones the property tests check (summary.md rendered by
+//! pulldown-cmark and by comrak's GFM included), and must not depend on the order of the
+//! recommendations.
 
 #![no_main]
 
 #[path = "../../tests/properties/invariants.rs"]
 mod invariants;
+#[path = "../../tests/properties/rendered_html.rs"]
+mod rendered_html;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
@@ -22,7 +25,8 @@ fn text(u: &mut Unstructured, max: usize) -> Result<String> {
     let mut out = String::new();
     for _ in 0..u.int_in_range(0..=6)? {
         match u.int_in_range(0..=4)? {
-            0 | 1 => out.push_str(u.choose(invariants::FRAGMENTS)?),
+            0 => out.push_str(u.choose(invariants::FRAGMENTS)?),
+            1 => out.push_str(u.choose(rendered_html::REGRESSIONS)?),
             2 => out.push_str(<&str>::arbitrary(u)?),
             3 => out.push(char::arbitrary(u)?),
             _ => {

@@ -23,6 +23,9 @@ const RESYNC: Duration = Duration::from_secs(3600);
 
 const KIND: &str = "ConferenceReport";
 
+/// The Warning for a body written in another language than `spec.language` (shared/API.md).
+const LANGUAGE_MISMATCH: &str = "LanguageMismatch";
+
 #[instrument(skip_all, fields(namespace = report.namespace().unwrap_or_default(), object = report.name_any()))]
 pub async fn reconcile(
     report: Arc<ConferenceReport>,
@@ -85,7 +88,12 @@ pub async fn reconcile(
     let considered = publish.considered.clone();
     match published {
         Ok(()) => {
+            let language_warning = publish.language_warning(&report);
             write(&ctx, &report, &key, publish.published(&report, &now)).await?;
+            if let Some(mismatch) = language_warning {
+                // Once per generation: the memo of Warnings says it only the first time.
+                ctx.warn(&*report, &key, LANGUAGE_MISMATCH, mismatch).await;
+            }
             ctx.record_success(&key);
             let rendered = &publish.rendered;
             let state = State::Published {

@@ -155,6 +155,10 @@ impl Publish {
                 ),
             )
         };
+        let summarized_message = match self.language_mismatch(report) {
+            Some(mismatch) => format!("{summarized_message} {mismatch}"),
+            None => summarized_message,
+        };
         let mut status = base_status(report, &self.tally);
         status.summarized = true;
         status.summary = Some(SummaryRef {
@@ -175,6 +179,30 @@ impl Publish {
             ],
             now,
         )
+    }
+
+    /// What to say when the body clearly reads as another language than `spec.language`: in the
+    /// Summarized condition and a `LanguageMismatch` Warning; Ready is not affected.
+    pub fn language_mismatch(&self, report: &ConferenceReport) -> Option<String> {
+        let detected = self.rendered.detected_language.as_ref()?;
+        self.rendered.language_mismatch.then(|| {
+            format!(
+                "The body reads as {:?} (confidence {:.2}), not {:?} as spec.language says; the summary's words follow spec.language.",
+                detected.tag, detected.confidence, report.spec.language
+            )
+        })
+    }
+
+    /// The `LanguageMismatch` Warning to give, once per generation: not when the report's status
+    /// already says it for this generation (so a restart does not say it again).
+    pub fn language_warning(&self, report: &ConferenceReport) -> Option<String> {
+        let mismatch = self.language_mismatch(report)?;
+        let said = report.status.as_ref().is_some_and(|status| {
+            conditions::find(&status.conditions, SUMMARIZED).is_some_and(|c| {
+                c.observed_generation == report.meta().generation && c.message.contains(&mismatch)
+            })
+        });
+        (!said).then_some(mismatch)
     }
 
     /// The status when the summary cannot be published until someone acts (it is refused as

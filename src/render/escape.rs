@@ -1,8 +1,17 @@
-//! Making user text safe to publish: control characters out of both outputs, Markdown
-//! significance out of summary.md, and link destinations that cannot be broken out of.
+//! Making user text safe to publish: control characters out of both outputs, and in summary.md
+//! only what would form markup in its context escaped, under CommonMark and GitHub Flavored
+//! Markdown alike (cmark-gfm's autolinks included). Everything else is left as written, so the
+//! raw file reads like the author's text: no `It\'s`, no `Loki\: like`, no `7\.700`.
+
+use super::links;
 
 /// What every control character (other than the line structure a field may keep) becomes.
 const REPLACEMENT: char = '\u{FFFD}';
+
+/// Put after an `@` between address characters: invisible, and not an address character, so no
+/// renderer's e-mail autolink can span it. A backslash cannot do this: cmark-gfm finds e-mail
+/// addresses in text after escapes are resolved, so `jane\@example.com` still becomes a link.
+pub(super) const WORD_JOINER: char = '\u{2060}';
 
 /// A single-line field as both outputs carry it: line breaks and tabs become a space (a title
 /// has no lines to keep), every other control character becomes U+FFFD.
@@ -43,42 +52,27 @@ pub(super) fn clean_text(s: &str) -> String {
     out
 }
 
-/// ASCII punctuation escaped wherever it appears: everything that can open inline markup, raw
-/// HTML (`<`), an entity (`&`), a link or image, an autolink (`:` for schemes, `@` for e-mail),
-/// a table cell, strikethrough, math or a heading. CommonMark makes any backslash-escaped ASCII
-/// punctuation literal, so this is lossless for readers.
-const ALWAYS_ESCAPED: &str = "\\`*_{}[]<>()#!|~&:@\"'$";
-
-/// Escapes one trimmed line of user text into `out`. Besides `always_escaped`, the characters
-/// that only matter where a block can start are escaped there: a leading `-`, `+` or `=`
-/// (lists, thematic breaks, setext underlines) and the `.` of a leading `1.` (ordered lists).
-fn escape_line(line: &str, out: &mut String) {
-    let mut digits_only = true;
-    for (i, c) in line.chars().enumerate() {
-        let block_start =
-            (i == 0 && matches!(c, '-' | '+' | '=')) || (c == '.' && i > 0 && digits_only);
-        if ALWAYS_ESCAPED.contains(c) || block_start {
-            out.push('\\');
-        }
-        out.push(c);
-        digits_only &= c.is_ascii_digit();
-    }
+/// A single-line field (already cleaned) as Markdown inline text, bare web URLs as links.
+/// Surrounding whitespace is dropped: after a list marker, leading spaces could start code.
+pub(super) fn md_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    links::with_links(s.trim(), &mut out, escape_line);
+    out
 }
 
-/// A single-line field (already cleaned) as Markdown inline text. Surrounding whitespace is
-/// dropped: after a list marker, leading spaces could start an indented code block.
-pub(super) fn md_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 4);
+/// A single-line field as plain escaped text, without links (for text inside a link).
+pub(super) fn md_plain(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
     escape_line(s.trim(), &mut out);
     out
 }
 
-/// Multi-line text (already cleaned) as Markdown paragraphs. Its line structure is kept: each
-/// line is escaped on its own and lines end in a hard break (`\`), blank lines separate
-/// paragraphs (runs of them count as one). Each line is trimmed, so indentation cannot turn text
-/// into a code block, and the result has no leading or trailing blank lines.
+/// Multi-line text (already cleaned) as Markdown paragraphs that flow as written: lines are
+/// joined by plain line breaks (soft breaks, so a renderer re-flows them), runs of blank lines
+/// separate paragraphs. Each line is trimmed, so indentation cannot turn text into code, and
+/// escaped on its own, since each line could start a block (a list, a setext underline).
 pub(super) fn md_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + s.len() / 4);
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
     let mut after_blank = false;
     for line in s.split('\n').map(str::trim) {
         if line.is_empty() {
@@ -86,123 +80,148 @@ pub(super) fn md_text(s: &str) -> String {
             continue;
         }
         if !out.is_empty() {
-            out.push_str(if after_blank { "\n\n" } else { "\\\n" });
+            out.push_str(if after_blank { "\n\n" } else { "\n" });
         }
         after_blank = false;
-        escape_line(line, &mut out);
+        links::with_links(line, &mut out, escape_line);
     }
     out
 }
 
-/// A URL (already checked to be http or https) as a Markdown link destination. Everything that
-/// could end the destination or the link, or is not printable ASCII, is percent-encoded (UTF-8);
-/// `&` is written as `&amp;`, which CommonMark decodes back, so no entity in the URL is decoded.
-pub(super) fn link_destination(url: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(url.len());
-    for c in url.chars() {
+/// Escapes one trimmed line of user text (with no URL that should be a link) into `out`.
+pub(super) fn escape_line(line: &str, out: &mut String) {
+    let start = out.len();
+    let mut prev: Option<char> = None;
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        let rest = &line[i + c.len_utf8()..];
         match c {
-            '&' => out.push_str("&amp;"),
-            ' ' | '(' | ')' | '<' | '>' | '"' | '\'' | '\\' | '`' | '[' | ']' => {
-                percent_encode(c, HEX, &mut out)
+            // Raw HTML and autolinks start here; an entity cannot be undone by an autolink that
+            // swallows a backslash, as cmark-gfm's `www.` autolink does.
+            '<' => out.push_str("&lt;"),
+            '&' if starts_entity(rest) => out.push_str("&amp;"),
+            // Code spans, link and footnote brackets, table cells, heading attributes: no
+            // ordinary sentence needs these bare.
+            '`' | '[' | ']' | '|' | '{' | '}' => escaped(c, out),
+            // A backslash only escapes ASCII punctuation, or breaks the line at its end.
+            '\\' if next.is_none_or(|n| n.is_ascii_punctuation()) => escaped(c, out),
+            // Emphasis, strong, strikethrough: not when it stands alone between spaces.
+            '*' | '~' if !(is_space(prev) && is_space(next)) => escaped(c, out),
+            // Math (GitHub's and pulldown-cmark's `$…$`) has its own rules for spaces.
+            '$' => escaped(c, out),
+            // `_` cannot open or close emphasis inside a word (prometheus_http_requests_total).
+            '_' if !(is_alnum(prev) && is_alnum(next)) => escaped(c, out),
+            // A GFM e-mail autolink needs an address character on both sides of the `@`.
+            '@' if is_address(prev) && next.is_some_and(is_domain) => {
+                out.push(c);
+                out.push(WORD_JOINER);
             }
-            c if c.is_ascii_graphic() => out.push(c),
-            c => percent_encode(c, HEX, &mut out),
+            // GFM's extended autolinks: a scheme's `://` (ftp://), and `www.` after a boundary.
+            ':' if prev.is_some_and(|p| p.is_ascii_alphabetic()) && rest.starts_with("//") => {
+                escaped(c, out)
+            }
+            'w' | 'W' if !is_alnum(prev) && starts_www(&line[i..]) => {
+                out.push_str(&line[i..i + 3]);
+                out.push_str("\\.");
+                // Skip "ww." of "www.".
+                for _ in 0..3 {
+                    chars.next();
+                }
+                prev = Some('.');
+                continue;
+            }
+            c => out.push(c),
         }
+        prev = Some(c);
     }
-    out
+    escape_block_start(out, start);
 }
 
-fn percent_encode(c: char, hex: &[u8; 16], out: &mut String) {
-    let mut buf = [0u8; 4];
-    for byte in c.encode_utf8(&mut buf).bytes() {
-        out.push('%');
-        out.push(char::from(hex[usize::from(byte >> 4)]));
-        out.push(char::from(hex[usize::from(byte & 0x0F)]));
+fn escaped(c: char, out: &mut String) {
+    out.push('\\');
+    out.push(c);
+}
+
+/// CommonMark's Unicode whitespace (Zs, tab, line feed, form feed, carriage return), or the
+/// start or end of the line: a delimiter between two of these can neither open nor close.
+fn is_space(c: Option<char>) -> bool {
+    c.is_none_or(|c| {
+        matches!(
+            c,
+            ' ' | '\t' | '\n' | '\u{0C}' | '\r' | '\u{A0}' | '\u{1680}' | '\u{2000}'
+                ..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+        )
+    })
+}
+
+fn is_alnum(c: Option<char>) -> bool {
+    c.is_some_and(char::is_alphanumeric)
+}
+
+/// Characters cmark-gfm accepts before the `@` of an e-mail autolink.
+fn is_address(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-' | '_'))
+}
+
+/// Characters cmark-gfm accepts after the `@` of an e-mail autolink.
+fn is_domain(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+fn starts_www(s: &str) -> bool {
+    s.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("www."))
+}
+
+/// Whether `s` (what follows an `&`) would make it an entity: `#123;`, `#x1F;`, `name;`.
+fn starts_entity(s: &str) -> bool {
+    let (digits, rest): (fn(u8) -> bool, &[u8]) = match s.as_bytes() {
+        [b'#', b'x' | b'X', rest @ ..] => (|b| b.is_ascii_hexdigit(), rest),
+        [b'#', rest @ ..] => (|b| b.is_ascii_digit(), rest),
+        [first, ..] if first.is_ascii_alphabetic() => (|b| b.is_ascii_alphanumeric(), s.as_bytes()),
+        _ => return false,
+    };
+    let run = rest.iter().take_while(|&&b| digits(b)).count();
+    run > 0 && rest.get(run) == Some(&b';')
+}
+
+/// Escapes what would start a block at the beginning of the line escaped from `start` in `out`:
+/// an ATX heading, a block quote, a bullet or ordered list item, a thematic break or setext
+/// underline, a definition (`: `). In the middle of a line these are ordinary characters.
+fn escape_block_start(out: &mut String, start: usize) {
+    let line = &out[start..];
+    let first = line.chars().next();
+    let after = |n: usize| line[n..].chars().next();
+    let ends_marker = |n: usize| after(n).is_none_or(char::is_whitespace);
+    let at = match first {
+        Some('>') => Some(start),
+        Some('#') => {
+            let hashes = line.bytes().take_while(|&b| b == b'#').count();
+            (hashes <= 6 && ends_marker(hashes)).then_some(start)
+        }
+        Some('-' | '+' | '*') if ends_marker(1) => Some(start),
+        // pulldown-cmark's definition lists need no space after the `:`.
+        Some(':') => Some(start),
+        Some('-' | '=')
+            if line
+                .trim_end()
+                .chars()
+                .all(|c| c == first.unwrap_or(' ') || c == ' ') =>
+        {
+            Some(start)
+        }
+        Some(d) if d.is_ascii_digit() => {
+            let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+            (digits <= 9 && matches!(after(digits), Some('.' | ')')) && ends_marker(digits + 1))
+                .then_some(start + digits)
+        }
+        _ => None,
+    };
+    if let Some(at) = at {
+        out.insert(at, '\\');
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clean_line_turns_breaks_and_tabs_into_spaces_and_controls_into_replacement() {
-        assert_eq!(
-            clean_line("a\r\nb\nc\rd\te\u{2028}f\u{2029}g\u{85}h"),
-            "a b c d e f g h"
-        );
-        assert_eq!(
-            clean_line("a\0b\u{1b}c\u{7f}d\u{9b}e"),
-            "a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}e"
-        );
-    }
-
-    #[test]
-    fn clean_text_keeps_lines_and_tabs_and_normalizes_line_ends() {
-        assert_eq!(clean_text("a\r\nb\rc\n\td"), "a\nb\nc\n\td");
-        assert_eq!(
-            clean_text("a\0b\u{0B}c\u{85}d"),
-            "a\u{FFFD}b\u{FFFD}c\u{FFFD}d"
-        );
-        assert_eq!(clean_text("a\u{2028}b"), "a\u{2028}b");
-    }
-
-    #[test]
-    fn md_line_escapes_markup_html_entities_and_autolinks() {
-        assert_eq!(md_line("<b>&amp;</b>"), "\\<b\\>\\&amp;\\</b\\>");
-        assert_eq!(
-            md_line("*x* _y_ `z` ~~s~~"),
-            "\\*x\\* \\_y\\_ \\`z\\` \\~\\~s\\~\\~"
-        );
-        assert_eq!(
-            md_line("[a](b) ![i](j)"),
-            "\\[a\\]\\(b\\) \\!\\[i\\]\\(j\\)"
-        );
-        assert_eq!(md_line("javascript:x a@b.c"), "javascript\\:x a\\@b.c");
-        assert_eq!(
-            md_line("\\ | # { } \" ' $"),
-            "\\\\ \\| \\# \\{ \\} \\\" \\' \\$"
-        );
-    }
-
-    #[test]
-    fn md_line_escapes_block_starts_only_at_the_start() {
-        assert_eq!(md_line("- a - b"), "\\- a - b");
-        assert_eq!(md_line("+ a"), "\\+ a");
-        assert_eq!(md_line("==="), "\\===");
-        assert_eq!(md_line("12. a 3. b"), "12\\. a 3. b");
-        assert_eq!(md_line("v1.2"), "v1.2");
-        assert_eq!(md_line("   - indented"), "\\- indented");
-    }
-
-    #[test]
-    fn md_text_keeps_line_structure_with_hard_breaks() {
-        assert_eq!(
-            md_text("\n\n  a\n  - b\n\n\n\n    c\t\n\n"),
-            "a\\\n\\- b\n\nc"
-        );
-        assert_eq!(md_text("ends with \\\nnext"), "ends with \\\\\\\nnext");
-        assert_eq!(md_text(" \n\t\n"), "");
-    }
-
-    #[test]
-    fn link_destination_percent_encodes_what_could_break_it() {
-        assert_eq!(
-            link_destination("https://e.x/a b(c)<d>\"e'f\\g`h[i]"),
-            "https://e.x/a%20b%28c%29%3Cd%3E%22e%27f%5Cg%60h%5Bi%5D"
-        );
-        assert_eq!(
-            link_destination("https://e.x/é\u{1}"),
-            "https://e.x/%C3%A9%01"
-        );
-        assert_eq!(
-            link_destination("https://e.x/?a=1&copy;=2"),
-            "https://e.x/?a=1&amp;copy;=2"
-        );
-        assert_eq!(
-            link_destination("https://e.x/%20#frag"),
-            "https://e.x/%20#frag"
-        );
-    }
-}
+#[path = "escape_tests.rs"]
+mod tests;

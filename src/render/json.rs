@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::SCHEMA_VERSION;
 use super::model::{Recommendation, Truncation};
+use super::reading::Reading;
 
 /// `value` pretty-printed as it appears nested `level` levels deep: serde_json indents by two
 /// spaces per level, and no line break can be inside a JSON string, so indenting every line
@@ -25,19 +26,56 @@ pub(super) fn element(rec: &Recommendation) -> String {
     format!("    {}", pretty(rec, 2))
 }
 
-/// Writes the document into `out` (cleared first): `report` is the report's `pretty(_, 1)`,
-/// `elements` the recommendations' `element`s.
+/// What summary.json v2 adds after the report, pretty-printed one level deep as one piece:
+/// `"abstract": [...], "projects": [...], "detectedLanguage": {...} | null` (no outer braces).
+pub(super) fn reading(reading: &Reading) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Fields<'a> {
+        r#abstract: &'a [String],
+        projects: &'a [super::reading::Project],
+        detected_language: &'a Option<super::reading::DetectedLanguage>,
+    }
+    let fields = Fields {
+        r#abstract: &reading.abstract_,
+        projects: &reading.projects_json,
+        detected_language: &reading.detected,
+    };
+    let object = pretty(&fields, 0);
+    // The object's members, each line already indented by one level: drop "{\n" and "\n}".
+    object
+        .strip_prefix("{\n")
+        .and_then(|o| o.strip_suffix("\n}"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The pieces of the document that do not depend on how many talks are included.
+pub(super) struct Pieces<'a> {
+    /// `pretty(locale tag, 1)`.
+    pub locale: &'a str,
+    /// The report's `pretty(_, 1)`.
+    pub report: &'a str,
+    /// `reading(_)`.
+    pub reading: &'a str,
+}
+
+/// Writes the document into `out` (cleared first), with the recommendations' `element`s.
 pub(super) fn write_document<'a>(
     out: &mut String,
-    report: &str,
+    pieces: Pieces,
     elements: impl Iterator<Item = &'a str>,
     truncation: &Truncation,
 ) {
     out.clear();
     out.push_str("{\n  \"schemaVersion\": ");
     out.push_str(&SCHEMA_VERSION.to_string());
+    out.push_str(",\n  \"locale\": ");
+    out.push_str(pieces.locale);
     out.push_str(",\n  \"report\": ");
-    out.push_str(report);
+    out.push_str(pieces.report);
+    out.push_str(",\n");
+    out.push_str(pieces.reading);
     out.push_str(",\n  \"recommendations\": [");
     let mut empty = true;
     for element in elements {

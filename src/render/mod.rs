@@ -6,28 +6,34 @@
 //! within `BUDGET_BYTES` for any input: recommendations that do not fit are left out, lowest in
 //! the order first, and both files say so.
 
+mod document;
 mod escape;
 mod json;
+mod links;
+pub mod locale;
 mod markdown;
 mod model;
+mod reading;
 #[cfg(test)]
 mod tests;
 
-use std::cell::OnceCell;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::iter;
 
 use sha2::{Digest as _, Sha256};
 
 use crate::api::{ConferenceReportSpec, TalkRecommendationSpec};
+use document::Summary;
+use locale::Locale;
 pub use model::is_web_url;
-use model::{Recommendation, Report, Truncation};
+use model::{Recommendation, Report};
+pub use reading::DetectedLanguage;
+use reading::Reading;
 
 /// The data budget of a summary ConfigMap: half the 1 MiB ConfigMap limit.
 pub const BUDGET_BYTES: usize = 512 * 1024;
 /// Bumped whenever summary.json's shape changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const MARKDOWN_KEY: &str = "summary.md";
 const JSON_KEY: &str = "summary.json";
@@ -71,6 +77,12 @@ pub struct Rendered {
     pub body_omitted: bool,
     /// `markdown.len() + json.len()`, in bytes.
     pub size: usize,
+    /// The locale summary.md is written in (BCP 47), after the fallback chain.
+    pub locale: String,
+    /// The body's language, where there is enough text to tell.
+    pub detected_language: Option<DetectedLanguage>,
+    /// The body clearly reads as another language than `spec.language`.
+    pub language_mismatch: bool,
 }
 
 impl Rendered {
@@ -90,11 +102,7 @@ impl Rendered {
 /// Renders the summary of `report` with `recommendations`, in any order.
 pub fn render(report: &ReportInput, recommendations: &[RecommendationInput]) -> Rendered {
     let order = in_summary_order(recommendations);
-    let summary = Summary::new(
-        Report::new(report),
-        talks_in_order(&order),
-        recommendations.len(),
-    );
+    let summary = summary(report, &order, recommendations.len());
     let (included, body_omitted) = summary.choose();
     let (mut markdown, mut json) = (String::new(), String::new());
     summary.write(included, body_omitted, &mut markdown, &mut json);
@@ -107,9 +115,25 @@ pub fn render(report: &ReportInput, recommendations: &[RecommendationInput]) -> 
         included,
         order: order.iter().map(|input| input.name.to_string()).collect(),
         body_omitted,
+        locale: summary.locale().tag().to_string(),
+        detected_language: summary.reading().detected.clone(),
+        language_mismatch: summary.reading().mismatch,
     };
     rendered.digest = digest(&rendered.data());
     rendered
+}
+
+/// Everything about the report rendered once, in its locale, with `order`'s talks (the first
+/// `total` recommendations in summary order, or as many as can fit).
+fn summary(report: &ReportInput, order: &[&RecommendationInput], total: usize) -> Summary {
+    let report = Report::new(report);
+    let locale = Locale::for_language(&report.language);
+    let reading = Reading::new(
+        &report,
+        order.iter().map(|input| input.spec.reason.as_str()),
+    );
+    let talks = talks_in_order(order, &locale);
+    Summary::new(report, reading, locale, talks, total)
 }
 
 /// sha256 over the data map: for each (key, value) in key order: key bytes, a 0 byte, value
@@ -164,7 +188,7 @@ fn in_summary_order<'r, 'a>(
     order
 }
 
-fn talks_in_order(order: &[&RecommendationInput]) -> Vec<Talk> {
+fn talks_in_order(order: &[&RecommendationInput], locale: &Locale) -> Vec<Talk> {
     let mut talks = Vec::new();
     let mut bytes = 0;
     for &input in order {
@@ -173,7 +197,7 @@ fn talks_in_order(order: &[&RecommendationInput]) -> Vec<Talk> {
         }
         let rec = Recommendation::new(input);
         let talk = Talk {
-            markdown: markdown::talk(&rec),
+            markdown: markdown::talk(&rec, locale),
             json: json::element(&rec),
         };
         // Each also brings a separator: "\n" between Markdown blocks, ",\n" between elements.
@@ -181,138 +205,4 @@ fn talks_in_order(order: &[&RecommendationInput]) -> Vec<Talk> {
         talks.push(talk);
     }
     talks
-}
-
-/// Everything rendered once, ready to be put together for any number of included talks.
-struct Summary {
-    total: usize,
-    report: Report,
-    /// Markdown: the title and facts.
-    head: String,
-    /// Markdown: highlights and themes.
-    lists: Vec<String>,
-    /// Markdown: the report's text.
-    body: Option<String>,
-    report_json: String,
-    /// The report's JSON without the body, made only when it is needed.
-    bare_report_json: OnceCell<String>,
-    talks: Vec<Talk>,
-}
-
-impl Summary {
-    fn new(report: Report, talks: Vec<Talk>, total: usize) -> Self {
-        Summary {
-            total,
-            head: markdown::head(&report),
-            lists: [markdown::highlights(&report), markdown::themes(&report)]
-                .into_iter()
-                .flatten()
-                .collect(),
-            body: markdown::body(&report),
-            report_json: json::pretty(&report, 1),
-            bare_report_json: OnceCell::new(),
-            report,
-            talks,
-        }
-    }
-
-    fn report_json(&self, body_omitted: bool) -> &str {
-        if !body_omitted {
-            return &self.report_json;
-        }
-        self.bare_report_json.get_or_init(|| {
-            let bare = Report {
-                body: None,
-                ..self.report.clone()
-            };
-            json::pretty(&bare, 1)
-        })
-    }
-
-    /// Writes both files, with the first `included` talks, into `md` and `json` (cleared first).
-    fn write(&self, included: usize, body_omitted: bool, md: &mut String, json: &mut String) {
-        let talks = &self.talks[..included];
-        let note = markdown::note(self.total, included, body_omitted);
-        let heading = markdown::talks_heading(self.total, included);
-        let body = if body_omitted {
-            None
-        } else {
-            self.body.as_deref()
-        };
-        let blocks = iter::once(self.head.as_str())
-            .chain(note.as_deref())
-            .chain(self.lists.iter().map(String::as_str))
-            .chain(heading.as_deref())
-            .chain(talks.iter().map(|t| t.markdown.as_str()))
-            .chain(body);
-        md.clear();
-        for (i, block) in blocks.enumerate() {
-            if i > 0 {
-                md.push('\n');
-            }
-            md.push_str(block);
-        }
-        let truncation = Truncation {
-            total: self.total,
-            included,
-            body_omitted,
-            budget_bytes: BUDGET_BYTES,
-        };
-        json::write_document(
-            json,
-            self.report_json(body_omitted),
-            talks.iter().map(|t| t.json.as_str()),
-            &truncation,
-        );
-    }
-
-    fn size(&self, included: usize, body_omitted: bool, scratch: &mut (String, String)) -> usize {
-        self.write(included, body_omitted, &mut scratch.0, &mut scratch.1);
-        scratch.0.len() + scratch.1.len()
-    }
-
-    /// How many talks to include, and whether the body must go: everything if it fits, else the
-    /// longest prefix of talks that fits with the body, else without it.
-    fn choose(&self) -> (usize, bool) {
-        let scratch = &mut (String::new(), String::new());
-        if self.talks.len() == self.total && self.size(self.total, false, scratch) <= BUDGET_BYTES {
-            return (self.total, false);
-        }
-        // From here the note is always there (something is left out).
-        let with_body = self.talks.len().min(self.total.saturating_sub(1));
-        if let Some(included) = self.largest_fitting(with_body, false, scratch) {
-            return (included, false);
-        }
-        // Only a body beyond the API's bound can get here: every other field is cut to its bound,
-        // and all of them at their bounds fit with room to spare.
-        (
-            self.largest_fitting(self.talks.len(), true, scratch)
-                .unwrap_or(0),
-            true,
-        )
-    }
-
-    /// The largest number of talks up to `max` that fits, by binary search: with the note
-    /// present, each further talk adds its block and element (dozens of bytes at least) and
-    /// changes the counts by a digit at most, so the size grows with the number included.
-    fn largest_fitting(
-        &self,
-        max: usize,
-        body_omitted: bool,
-        scratch: &mut (String, String),
-    ) -> Option<usize> {
-        if self.size(0, body_omitted, scratch) > BUDGET_BYTES {
-            return None;
-        }
-        let (mut fits, mut too_many) = (0, max + 1);
-        while too_many - fits > 1 {
-            let mid = fits + (too_many - fits) / 2;
-            if self.size(mid, body_omitted, scratch) <= BUDGET_BYTES {
-                fits = mid;
-            } else {
-                too_many = mid;
-            }
-        }
-        Some(fits)
-    }
 }

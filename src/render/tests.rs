@@ -205,35 +205,57 @@ fn rec_names(r: &Rendered) -> Vec<String> {
         .collect()
 }
 
-/// Every link in the Markdown points at an http(s) URL.
+/// Every link GFM makes of the Markdown points at an http(s) URL.
 fn assert_only_web_links(md: &str) {
-    for (at, _) in md.match_indices("](") {
-        let destination = &md[at + 2..];
+    let html = gfm_html(md);
+    for (at, _) in html.match_indices("href=\"") {
+        let destination = &html[at + 6..];
         assert!(
             destination.starts_with("http://") || destination.starts_with("https://"),
-            "a link to something other than http(s) at byte {at}: {:?}",
-            &md[at..(at + 40).min(md.len())]
+            "a link to something other than http(s): {:?}",
+            &html[at..(at + 40).min(html.len())]
         );
     }
 }
 
-/// Whether the character at byte `at` is backslash-escaped: an odd number of backslashes
-/// before it (an even number escape each other).
-fn is_escaped(md: &str, at: usize) -> bool {
-    md[..at].bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
+/// summary.md as GitHub renders it: comrak (a port of cmark-gfm) with autolinks, tables,
+/// strikethrough and task lists, and raw HTML allowed.
+fn gfm_html(md: &str) -> String {
+    let mut options = comrak::Options::default();
+    options.extension.autolink = true;
+    options.extension.table = true;
+    options.extension.strikethrough = true;
+    options.extension.tasklist = true;
+    options.render.r#unsafe = true;
+    comrak::markdown_to_html(md, &options)
 }
 
-/// Every occurrence of `needle` in the Markdown starts with a backslash-escaped character.
-fn assert_only_escaped(md: &str, needle: &str) {
-    for (at, _) in md.match_indices(needle) {
-        assert!(is_escaped(md, at), "unescaped {needle:?} at byte {at}");
+/// No raw HTML reaches GFM's output: every `<` in it is a tag of the operator's own markup.
+fn assert_no_raw_html(md: &str) {
+    let html = gfm_html(md);
+    for (at, _) in html.match_indices('<') {
+        let tag = html[at + 1..].trim_start_matches('/');
+        let name: String = tag
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        assert!(
+            [
+                "h1",
+                "h2",
+                "h3",
+                "p",
+                "ul",
+                "li",
+                "strong",
+                "a",
+                "blockquote"
+            ]
+            .contains(&name.as_str()),
+            "raw HTML in GFM's rendering: {:?}",
+            &html[at..(at + 40).min(html.len())]
+        );
     }
-}
-
-/// Every `<` and `>` in the Markdown is backslash-escaped.
-fn assert_no_raw_angle_brackets(md: &str) {
-    assert_only_escaped(md, "<");
-    assert_only_escaped(md, ">");
 }
 
 /// The size, the counts in both files, and that one more talk would not have fit.
@@ -249,24 +271,22 @@ fn assert_truncated_correctly(report: &ReportInput, recs: &[RecommendationInput]
     assert_eq!(rec_names(r).len(), r.included);
     assert_eq!(r.markdown.matches("\n### ").count(), r.included);
     if r.included < r.total {
+        let en = locale::Locale::for_language("en");
         let left_out = format!(
-            "{} of {} recommended talks are left out",
-            r.total - r.included,
-            r.total
+            "leaves out {} of {} recommended talks",
+            en.number((r.total - r.included) as i64),
+            en.number(r.total as i64)
         );
         assert!(
             r.markdown.contains(&left_out),
             "no note saying {left_out:?}"
         );
         assert!(r.markdown.contains(&format!(
-            "## Recommended talks ({} of {})\n",
-            r.included, r.total
+            "## Recommended talks ({} of {} shown)\n",
+            en.number(r.included as i64),
+            en.number(r.total as i64)
         )));
-        let summary = Summary::new(
-            Report::new(report),
-            talks_in_order(&in_summary_order(recs)),
-            recs.len(),
-        );
+        let summary = summary(report, &in_summary_order(recs), recs.len());
         let scratch = &mut (String::new(), String::new());
         assert!(
             summary.size(r.included + 1, r.body_omitted, scratch) > BUDGET_BYTES,
@@ -283,8 +303,8 @@ const GOLDEN_MD: &str = r#"# What we saw at KubeCon Barcelona
 
 - **Conference:** KubeCon + CloudNativeCon Europe 2019
 - **Where:** Barcelona, Spain
-- **When:** 2019-05-20 – 2019-05-23
-- **Attendees:** 7700
+- **When:** May 20 – 23, 2019
+- **Attendees:** 7,700
 - **Author:** Jane Doe (Example Co)
 - **Language:** en
 - **Reviewed:** yes (2 approvals)
@@ -298,13 +318,17 @@ const GOLDEN_MD: &str = r#"# What we saw at KubeCon Barcelona
 
 observability, ci-cd
 
+## Projects mentioned
+
+[Loki](https://grafana.com/oss/loki/)
+
 ## Recommended talks (3)
 
-### Grafana Loki\: like Prometheus, but for logs
+### Grafana Loki: like Prometheus, but for logs
 
-★★★★★ (5/5) · not reviewed yet
+★★★★★ (5 of 5) · not reviewed yet
 
-- **Speakers:** Tom Wilkie
+- **Speaker:** Tom Wilkie
 - **Track:** Observability
 - **Recommended by:** Jane Doe
 
@@ -314,7 +338,7 @@ Labels instead of a full-text index.
 
 ### Argo CD at scale
 
-★★★★☆ (4/5) · reviewed
+★★★★☆ (4 of 5) · reviewed
 
 - **Track:** Observability
 - **Recommended by:** Bob
@@ -323,26 +347,27 @@ Labels instead of a full-text index.
 
 ### Jaeger deep dive
 
-★★★★☆ (4/5) · not reviewed yet
+★★★★☆ (4 of 5) · not reviewed yet
 
 - **Speakers:** Yuri Shkuro, Pavol Loffay
 - **Recommended by:** Jane Doe
 
-Sampling, explained.\
+Sampling, explained.
 With pictures.
 
 [Video](https://www.youtube.com/watch?v=CQiawXlgabQ) · [Slides](https://example.com/slides%20%28final%29.pdf)
 
-## Report
+## The report
 
-Three days of talks.\
+Three days of talks.
 Mostly about observability.
 
 Worth it.
 "#;
 
 const GOLDEN_JSON: &str = r#"{
-  "schemaVersion": 1,
+  "schemaVersion": 2,
+  "locale": "en",
   "report": {
     "name": "kubecon-eu-2019",
     "title": "What we saw at KubeCon Barcelona",
@@ -375,6 +400,15 @@ const GOLDEN_JSON: &str = r#"{
       "requiredApprovals": 2
     }
   },
+  "abstract": [],
+  "projects": [
+    {
+      "name": "Loki",
+      "url": "https://grafana.com/oss/loki/",
+      "mentions": 1
+    }
+  ],
+  "detectedLanguage": null,
   "recommendations": [
     {
       "name": "loki",
@@ -450,15 +484,16 @@ fn a_minimal_report_renders_the_golden_summary() {
     assert_eq!(
         r.markdown,
         "# Notes\n\n\
-         - **Conference:** FOSDEM 2024\n\
-         - **Author:** Ana\n\
-         - **Language:** pt-BR\n\
-         - **Reviewed:** not yet (0 of 1 required approvals)\n"
+         - **Conferência:** FOSDEM 2024\n\
+         - **Autoria:** Ana\n\
+         - **Idioma:** pt-BR\n\
+         - **Revisado:** ainda não (0 de 1 aprovação necessária)\n"
     );
     assert_eq!(
         r.json,
         r#"{
-  "schemaVersion": 1,
+  "schemaVersion": 2,
+  "locale": "pt-BR",
   "report": {
     "name": "fosdem",
     "title": "Notes",
@@ -478,6 +513,9 @@ fn a_minimal_report_renders_the_golden_summary() {
       "requiredApprovals": 1
     }
   },
+  "abstract": [],
+  "projects": [],
+  "detectedLanguage": null,
   "recommendations": [],
   "truncation": {
     "total": 0,
@@ -498,25 +536,29 @@ fn json_is_what_serde_pretty_prints_for_the_whole_document() {
     #[serde(rename_all = "camelCase")]
     struct Document {
         schema_version: u32,
+        locale: &'static str,
         report: Report,
+        r#abstract: Vec<String>,
+        projects: Vec<reading::Project>,
+        detected_language: Option<DetectedLanguage>,
         recommendations: Vec<Recommendation>,
-        truncation: Truncation,
+        truncation: model::Truncation,
     }
     let report = report_spec();
     let specs = three_specs();
     let inputs = three_inputs(&specs);
     for (included, body_omitted) in [(0, false), (1, false), (3, false), (2, true)] {
-        let summary = Summary::new(
-            Report::new(&report_input(&report)),
-            talks_in_order(&in_summary_order(&inputs)),
-            3,
-        );
+        let summary = summary(&report_input(&report), &in_summary_order(&inputs), 3);
         let (mut md, mut json) = (String::new(), String::new());
         summary.write(included, body_omitted, &mut md, &mut json);
         let mut ordered: Vec<&RecommendationInput> = inputs.iter().collect();
         ordered.sort_by(|a, b| summary_order(a, b));
         let document = Document {
             schema_version: SCHEMA_VERSION,
+            locale: "en",
+            r#abstract: summary.reading().abstract_.clone(),
+            projects: summary.reading().projects_json.clone(),
+            detected_language: summary.reading().detected.clone(),
             report: Report {
                 body: if body_omitted {
                     None
@@ -529,7 +571,7 @@ fn json_is_what_serde_pretty_prints_for_the_whole_document() {
                 .iter()
                 .map(|i| Recommendation::new(i))
                 .collect(),
-            truncation: Truncation {
+            truncation: model::Truncation {
                 total: 3,
                 included,
                 body_omitted,
@@ -627,17 +669,13 @@ fn script_tags_in_user_text_are_escaped() {
         ..rec_input("x", &spec)
     };
     let r = render(&report_input(&report), &[input]);
-    assert_only_escaped(&r.markdown, "<script");
-    assert_only_escaped(&r.markdown, "<img");
+    assert!(!r.markdown.contains("<script") && !r.markdown.contains("<img"));
     assert!(
-        r.markdown.contains("\\&lt;script\\&gt;"),
+        r.markdown.contains("&amp;lt;script&amp;gt;"),
         "entities stay text"
     );
-    assert!(
-        r.markdown
-            .contains("# \\<script\\>alert\\(1\\)\\</script\\>\n")
-    );
-    assert_no_raw_angle_brackets(&r.markdown);
+    assert!(r.markdown.contains("# &lt;script>alert(1)&lt;/script>\n"));
+    assert_no_raw_html(&r.markdown);
     // JSON carries the text as it is: it is data, not markup.
     assert_eq!(json(&r)["report"]["title"], SCRIPT);
 }
@@ -654,16 +692,18 @@ fn links_in_user_text_are_not_links() {
     let mut spec = rec_spec("[t](javascript:alert(1))", 5);
     spec.reason = "[r](javascript:alert(1))".into();
     let r = render(&report_input(&report), &[rec_input("x", &spec)]);
-    assert!(!r.markdown.contains("](javascript:"));
-    assert_only_escaped(&r.markdown, "<javascript");
-    assert!(!r.markdown.contains("](data:"));
-    assert!(
-        r.markdown
-            .contains("\\[click\\]\\(javascript\\:alert\\(1\\)\\)")
-    );
-    assert!(r.markdown.contains("mailto\\:a\\@b.c a\\@b.c"));
+    assert!(!r.markdown.contains("<javascript"));
+    assert!(r.markdown.contains("\\[click\\](javascript:alert(1))"));
+    assert!(r.markdown.contains("mailto:a@\u{2060}b.c a@\u{2060}b.c"));
     assert_only_web_links(&r.markdown);
-    assert_no_raw_angle_brackets(&r.markdown);
+    assert_no_raw_html(&r.markdown);
+    let html = gfm_html(&r.markdown);
+    assert!(
+        !html.contains("href=\"javascript")
+            && !html.contains("mailto:a@b")
+            && !html.contains("<img"),
+        "{html}"
+    );
 }
 
 #[test]
@@ -759,7 +799,7 @@ fn control_characters_are_replaced_in_both_outputs() {
     );
     assert!(
         r.markdown
-            .contains("x\u{FFFD}y\u{FFFD}\\[31mz\\\nindented\\\nnext\n")
+            .contains("x\u{FFFD}y\u{FFFD}\\[31mz\nindented\nnext\n")
     );
 }
 
@@ -770,7 +810,7 @@ fn line_breaks_in_single_line_fields_become_spaces() {
     report.highlights = Some(vec!["a\n# not a heading".into()]);
     let r = render(&report_input(&report), &[]);
     assert!(r.markdown.starts_with("# one two three four five\n"));
-    assert!(r.markdown.contains("\n- a \\# not a heading\n"));
+    assert!(r.markdown.contains("\n- a # not a heading\n"));
     assert_eq!(json(&r)["report"]["title"], "one two three four five");
 }
 
@@ -785,7 +825,7 @@ fn rtl_text_emoji_and_combining_marks_are_preserved() {
     let r = render(&report_input(&report), &[rec_input("x", &spec)]);
     assert!(r.markdown.starts_with(&format!("# {text}\n")));
     assert!(r.markdown.contains(&format!("### {text}\n")));
-    assert!(r.markdown.ends_with(&format!("## Report\n\n{text}\n")));
+    assert!(r.markdown.ends_with(&format!("## The report\n\n{text}\n")));
     let doc = json(&r);
     assert_eq!(doc["report"]["title"], text);
     assert_eq!(doc["report"]["body"], text);
@@ -808,8 +848,8 @@ fn the_body_keeps_its_lines_but_no_block_syntax() {
     let r = render(&input, &[]);
     assert!(
         r.markdown.ends_with(
-            "## Report\n\n\\# not a heading\\\n\\- not a list\\\n1\\. not ordered\\\nnot code\\\n\\> not a quote\\\n\\---\n\n\
-             \\`\\`\\`\\\nno fence\\\n\\<div\\>\n"
+            "## O relatório\n\n\\# not a heading\n\\- not a list\n1\\. not ordered\nnot code\n\\> not a quote\n\\---\n\n\
+             \\`\\`\\`\nno fence\n&lt;div>\n"
         ),
         "{}",
         r.markdown
@@ -871,9 +911,10 @@ fn a_worst_case_report_with_5000_largest_recommendations_stays_within_the_budget
             "{c:?}: a valid report always fits with its body"
         );
         assert!(r.included < 5000);
-        assert!(r.markdown.contains(
-            "recommended talks are left out to keep this summary within its limit of 512 KiB"
-        ));
+        assert!(
+            r.markdown
+                .contains("recommended talks to stay within its limit of 512 KiB.")
+        );
         assert_truncated_correctly(&report_input(&report), &inputs, &r);
         assert_only_web_links(&r.markdown);
     }
@@ -914,11 +955,12 @@ fn twenty_thousand_small_recommendations_are_truncated_in_order() {
         "20,000 recommendations: {} included, {} bytes, {elapsed:?}",
         r.included, r.size
     );
-    assert!(elapsed.as_secs() < 5, "{elapsed:?} (debug build)");
+    // Its cost is measured in benches/render.rs ("past the budget"), not asserted here.
     assert!(r.included > 100 && r.included < 20_000);
+    let en = locale::Locale::for_language("en");
     assert!(r.markdown.contains(&format!(
-        "{} of 20000 recommended talks are left out",
-        20_000 - r.included
+        "leaves out {} of 20,000 recommended talks",
+        en.number((20_000 - r.included) as i64)
     )));
     // Rating 5 first (i % 5 == 4), by title within a rating.
     let mut expected: Vec<(i32, &str, &str)> = specs
@@ -941,8 +983,8 @@ fn a_body_beyond_the_api_bound_is_left_out_when_nothing_else_fits() {
     let r = render(&report_input(&report), &inputs);
     assert!(r.body_omitted && r.truncated());
     assert_eq!(r.included, 3, "without the body, the talks fit");
-    assert!(r.markdown.contains("> **Note:** the report's text is left out to keep this summary within its limit of 512 KiB.\n"));
-    assert!(!r.markdown.contains("## Report"));
+    assert!(r.markdown.contains("> **Note:** The report's text is left out to keep this summary within its limit of 512 KiB.\n"));
+    assert!(!r.markdown.contains("## The report"));
     let doc = json(&r);
     assert!(doc["report"].get("body").is_none());
     assert_eq!(doc["truncation"]["bodyOmitted"], true);

@@ -5,7 +5,9 @@
 //! The checks are written from the documentation, not from the renderer's code: summary.json is
 //! read back into the documented schema, and summary.md is parsed as CommonMark (pulldown-cmark,
 //! with the GitHub Flavored Markdown extensions on) and compared block by block with what the
-//! JSON says, so any user text that turned into markup, or any markup that lost text, shows.
+//! JSON says, so any user text that turned into markup, or any markup that lost text, shows. The
+//! words summary.md adds come from the locale's message table (render::locale, tested there).
+//! Then summary.md is rendered to HTML by pulldown-cmark and by comrak's GFM (rendered_html.rs).
 
 #![allow(dead_code)]
 
@@ -14,6 +16,7 @@ use std::cmp::Reverse;
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
+use tripreport_operator::render::locale::{Locale, Messages};
 use tripreport_operator::render::{
     BUDGET_BYTES, RecommendationInput, Rendered, ReportInput, SCHEMA_VERSION,
 };
@@ -188,9 +191,28 @@ macro_rules! ensure {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Document {
     pub schema_version: u64,
+    pub locale: String,
     pub report: Report,
+    pub r#abstract: Vec<String>,
+    pub projects: Vec<Project>,
+    pub detected_language: Option<DetectedLanguage>,
     pub recommendations: Vec<Recommendation>,
     pub truncation: Truncation,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Project {
+    pub name: String,
+    pub url: String,
+    pub mentions: u64,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DetectedLanguage {
+    pub tag: String,
+    pub confidence: f64,
 }
 
 #[derive(Serialize, Deserialize, Debug)]
@@ -409,6 +431,7 @@ pub fn check(r: &Rendered) -> Result<Document, String> {
     let document = check_json(r)?;
     check_markdown_text(&r.markdown)?;
     check_markdown_structure(&r.markdown, &document)?;
+    crate::rendered_html::check_html(&r.markdown)?;
     Ok(document)
 }
 
@@ -416,7 +439,7 @@ fn check_json(r: &Rendered) -> Result<Document, String> {
     let document: Document = serde_json::from_str(&r.json)
         .map_err(|e| format!("summary.json is not the documented schema: {e}"))?;
     ensure!(
-        document.schema_version == u64::from(SCHEMA_VERSION) && SCHEMA_VERSION == 1,
+        document.schema_version == u64::from(SCHEMA_VERSION) && SCHEMA_VERSION == 2,
         "schemaVersion {}",
         document.schema_version
     );
@@ -504,48 +527,8 @@ fn check_json(r: &Rendered) -> Result<Document, String> {
     Ok(document)
 }
 
-/// Whether the byte at `at` is backslash-escaped: an odd number of backslashes before it.
-fn is_escaped(md: &str, at: usize) -> bool {
-    md.as_bytes()[..at]
-        .iter()
-        .rev()
-        .take_while(|&&b| b == b'\\')
-        .count()
-        % 2
-        == 1
-}
-
-/// The byte ranges of the link destinations the operator writes: `[Video](…)`, `[Slides](…)`.
-fn operator_destinations(md: &str) -> Result<Vec<std::ops::Range<usize>>, String> {
-    let mut ranges = Vec::new();
-    for (at, _) in md.match_indices('[').filter(|(at, _)| !is_escaped(md, *at)) {
-        let rest = &md[at..];
-        let text = ["[Video](", "[Slides]("]
-            .into_iter()
-            .find(|t| rest.starts_with(t))
-            .ok_or_else(|| {
-                format!(
-                    "an unescaped '[' that is not a link of ours: {}",
-                    near(md, at)
-                )
-            })?;
-        let start = at + text.len();
-        let end = md[start..]
-            .find([')', '\n'])
-            .map(|e| start + e)
-            .filter(|&e| md.as_bytes()[e] == b')')
-            .ok_or_else(|| format!("a link destination that does not end: {}", near(md, at)))?;
-        ensure!(
-            is_web_url(&md[start..end]),
-            "a link to something other than http(s): {}",
-            near(md, at)
-        );
-        ranges.push(start..end);
-    }
-    Ok(ranges)
-}
-
-/// What the Markdown source must look like, checked on its bytes.
+/// What the Markdown source must look like, checked on its bytes. What it means to a reader
+/// is checked by parsing it (`blocks`) and by rendering it (`rendered_html`).
 fn check_markdown_text(md: &str) -> Result<(), String> {
     ensure!(
         md.ends_with('\n') && !md.ends_with("\n\n"),
@@ -563,29 +546,6 @@ fn check_markdown_text(md: &str) -> Result<(), String> {
     {
         return Err(format!("control character {c:?} in summary.md"));
     }
-    let destinations = operator_destinations(md)?;
-    let in_destination = |at: usize| destinations.iter().any(|r| r.contains(&at));
-    for (at, c) in md.char_indices() {
-        match c {
-            // No raw HTML, no autolink: every '<' is escaped (and encoded in destinations).
-            '<' => ensure!(is_escaped(md, at), "a raw '<': {}", near(md, at)),
-            // '>' only opens the note's block quote.
-            '>' => ensure!(
-                is_escaped(md, at)
-                    || (md[at..].starts_with("> **Note:** ")
-                        && (at == 0 || md.as_bytes()[at - 1] == b'\n')),
-                "a raw '>': {}",
-                near(md, at)
-            ),
-            // No entity: '&' is escaped, or is the `&amp;` of a destination.
-            '&' => ensure!(
-                is_escaped(md, at) || (in_destination(at) && md[at..].starts_with("&amp;")),
-                "a raw '&': {}",
-                near(md, at)
-            ),
-            _ => {}
-        }
-    }
     Ok(())
 }
 
@@ -596,6 +556,22 @@ enum Block {
     Paragraph(String, Vec<(String, String)>),
     List(Vec<String>),
     Quote(String),
+    /// Expected only: a paragraph of user text, whose links (bare URLs the operator made links)
+    /// each show their own URL.
+    Text(String),
+}
+
+/// Whether a parsed block is what was expected.
+fn same(parsed: Option<&Block>, expected: Option<&Block>) -> bool {
+    match (parsed, expected) {
+        (Some(Block::Paragraph(text, links)), Some(Block::Text(expected))) => {
+            text == expected
+                && links
+                    .iter()
+                    .all(|(t, dest)| *dest == *t || *dest == parsed_destination(t))
+        }
+        (parsed, expected) => parsed == expected,
+    }
 }
 
 fn options() -> Options {
@@ -614,23 +590,38 @@ fn options() -> Options {
         | Options::ENABLE_WIKILINKS
 }
 
-const LABELS: &[&str] = &[
-    "Conference:",
-    "Where:",
-    "When:",
-    "Attendees:",
-    "Author:",
-    "Language:",
-    "Reviewed:",
-    "Note:",
-    "Speakers:",
-    "Track:",
-    "Recommended by:",
-];
+/// The bold labels the operator writes in the locale's words.
+fn labels(m: &Messages, locale: &Locale) -> Vec<String> {
+    let mut labels: Vec<String> = [
+        m.conference,
+        m.place,
+        m.when,
+        m.attendees,
+        m.author,
+        m.language,
+        m.reviewed,
+        m.note_label,
+        m.track,
+        m.recommended_by,
+    ]
+    .iter()
+    .map(|l| format!("{l}:"))
+    .collect();
+    for n in [1, 2] {
+        labels.push(format!("{}:", locale.count(n, &m.speakers, &[])));
+    }
+    labels
+}
+
+/// Whether a link destination, as a renderer reads it, is an http(s) URL.
+fn web_destination(dest: &str) -> bool {
+    is_web_url(dest.trim())
+}
 
 /// summary.md parsed as CommonMark into its blocks; anything but the markup the operator
-/// writes (headings, bullet lists, one block quote, bold labels, our links) is an error.
-fn blocks(md: &str) -> Result<Vec<Block>, String> {
+/// writes (headings, bullet lists, one block quote, bold labels, links to http(s)) is an error.
+/// Soft line breaks are kept as `\n`; a hard break is an error (paragraphs flow as written).
+fn blocks(md: &str, labels: &[String]) -> Result<Vec<Block>, String> {
     let mut blocks = Vec::new();
     let mut depth = 0;
     let mut text = String::new();
@@ -665,18 +656,24 @@ fn blocks(md: &str) -> Result<Vec<Block>, String> {
                         strong = Some(String::new())
                     }
                     (
-                        2,
+                        2 | 3,
                         Tag::Link {
-                            link_type: LinkType::Inline,
+                            link_type: LinkType::Inline | LinkType::Autolink,
                             dest_url,
                             title,
                             ..
                         },
                     ) if title.is_empty() && link.is_none() => {
+                        ensure!(
+                            web_destination(&dest_url),
+                            "a link to something other than http(s): {dest_url:?}"
+                        );
                         link = Some((String::new(), dest_url.to_string()))
                     }
                     (depth, tag) => {
-                        return Err(format!("markup that is not ours: {tag:?} at depth {depth}"));
+                        return Err(format!(
+                            "markup that is not ours: {tag:?} at depth {depth} in:\n{md}"
+                        ));
                     }
                 }
             }
@@ -684,6 +681,7 @@ fn blocks(md: &str) -> Result<Vec<Block>, String> {
                 depth -= 1;
                 match end {
                     TagEnd::Heading(level) if depth == 0 => {
+                        links.clear();
                         blocks.push(Block::Heading(level as u8, std::mem::take(&mut text)))
                     }
                     TagEnd::Paragraph if depth == 0 => blocks.push(Block::Paragraph(
@@ -695,11 +693,18 @@ fn blocks(md: &str) -> Result<Vec<Block>, String> {
                     TagEnd::Strong => {
                         let label = strong.take().unwrap_or_default();
                         ensure!(
-                            LABELS.contains(&label.as_str()),
+                            labels.contains(&label),
                             "bold text that is not a label of ours: {label:?}"
                         );
                     }
-                    TagEnd::Link => links.extend(link.take()),
+                    TagEnd::Link => {
+                        // Links in list items and headings are checked, not compared.
+                        if let Some(l) = link.take()
+                            && items.is_empty()
+                        {
+                            links.push(l);
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -712,16 +717,36 @@ fn blocks(md: &str) -> Result<Vec<Block>, String> {
                 }
                 push_text(&s, &mut text, &mut items);
             }
-            Event::HardBreak => push_text("\n", &mut text, &mut items),
-            Event::SoftBreak => {
-                return Err(format!(
-                    "a soft line break after {text:?}: a line without its hard break"
-                ));
+            Event::SoftBreak => push_text("\n", &mut text, &mut items),
+            Event::HardBreak => {
+                return Err(format!("a hard line break after {text:?}"));
             }
             other => return Err(format!("markup that is not ours: {other:?}")),
         }
     }
     Ok(blocks)
+}
+
+/// Text as a reader sees it, without the word joiner the operator puts after an `@` so that no
+/// renderer makes an e-mail link of it.
+fn unjoined(s: &str) -> String {
+    s.replace("@\u{2060}", "@")
+}
+
+fn unjoined_blocks(blocks: Vec<Block>) -> Vec<Block> {
+    blocks
+        .into_iter()
+        .map(|b| match b {
+            Block::Heading(l, t) => Block::Heading(l, unjoined(&t)),
+            Block::Paragraph(t, links) => Block::Paragraph(
+                unjoined(&t),
+                links.into_iter().map(|(t, d)| (unjoined(&t), d)).collect(),
+            ),
+            Block::List(items) => Block::List(items.iter().map(|i| unjoined(i)).collect()),
+            Block::Quote(t) => Block::Quote(unjoined(&t)),
+            Block::Text(t) => Block::Text(unjoined(&t)),
+        })
+        .collect()
 }
 
 fn label_item(label: &str, value: &str) -> String {
@@ -730,15 +755,25 @@ fn label_item(label: &str, value: &str) -> String {
         .to_string()
 }
 
-/// summary.md, parsed, says exactly what summary.json says, in the documented layout.
+/// summary.md, parsed, says exactly what summary.json says, in the documented layout and in the
+/// words of the locale summary.json names.
 fn check_markdown_structure(md: &str, document: &Document) -> Result<(), String> {
-    let blocks = blocks(md)?;
     let report = &document.report;
+    let locale = Locale::for_language(&report.language);
+    ensure!(
+        locale.tag() == document.locale,
+        "summary.json's locale {:?} is not the fallback of {:?} ({:?})",
+        document.locale,
+        report.language,
+        locale.tag()
+    );
+    let m = locale.messages();
+    let blocks = unjoined_blocks(blocks(md, &labels(m, &locale))?);
     let conference = &report.conference;
     let t = &document.truncation;
     let mut expected = vec![Block::Heading(1, shown(&report.title).to_string())];
     let mut facts = vec![label_item(
-        "Conference",
+        m.conference,
         &format!("{} {}", shown(&conference.name), conference.year),
     )];
     let place: Vec<&str> = [&conference.city, &conference.country]
@@ -748,24 +783,17 @@ fn check_markdown_structure(md: &str, document: &Document) -> Result<(), String>
         .filter(|s| !s.is_empty())
         .collect();
     if !place.is_empty() {
-        facts.push(label_item("Where", &place.join(", ")));
+        facts.push(label_item(m.place, &place.join(", ")));
     }
-    let dates = (
-        conference.start_date.as_deref().map(shown),
-        conference.end_date.as_deref().map(shown),
-    );
-    let when = match dates {
-        (Some(start), Some(end)) if start == end => Some(start.to_string()),
-        (Some(start), Some(end)) => Some(format!("{start} – {end}")),
-        (Some(start), None) => Some(format!("from {start}")),
-        (None, Some(end)) => Some(format!("until {end}")),
-        (None, None) => None,
-    };
-    if let Some(when) = when {
-        facts.push(label_item("When", &when));
+    // The dates' wording is the locale's (unit-tested in render::locale); here, that it is there.
+    if let Some(when) = locale.dates(
+        conference.start_date.as_deref(),
+        conference.end_date.as_deref(),
+    ) {
+        facts.push(label_item(m.when, shown(&when)));
     }
     if let Some(attendees) = conference.attendees {
-        facts.push(label_item("Attendees", &attendees.to_string()));
+        facts.push(label_item(m.attendees, &locale.number(attendees)));
     }
     let mut author = shown(&report.author.name).to_string();
     if let Some(organization) = report
@@ -777,40 +805,38 @@ fn check_markdown_structure(md: &str, document: &Document) -> Result<(), String>
     {
         author = format!("{author} ({organization})");
     }
-    facts.push(label_item("Author", &author));
-    facts.push(label_item("Language", shown(&report.language)));
+    facts.push(label_item(m.author, &author));
+    facts.push(label_item(m.language, shown(&report.language)));
     let review = &report.review;
-    let plural = if review.approvals == 1 {
-        "approval"
-    } else {
-        "approvals"
-    };
+    let approvals = locale.number(review.approvals as i64);
     facts.push(label_item(
-        "Reviewed",
+        m.reviewed,
         &match (review.reviewed, review.approvals) {
-            (true, 0) => "yes (no approvals required)".to_string(),
-            (true, n) => format!("yes ({n} {plural})"),
-            (false, n) => format!(
-                "not yet ({n} of {} required approvals)",
-                review.required_approvals
+            (true, 0) => m.review_not_required.to_string(),
+            (true, n) => locale.count(n as i64, &m.review_approved, &[]),
+            (false, _) => locale.count(
+                review.required_approvals,
+                &m.review_pending,
+                &[("approvals", &approvals)],
             ),
         },
     ));
     expected.push(Block::List(facts));
     let left_out = t.total - t.included;
-    let what = match (t.body_omitted, left_out) {
+    let (left, kib) = (locale.number(left_out as i64), locale.number(512));
+    let args = [("left", left.as_str()), ("kib", kib.as_str())];
+    let note = match (t.body_omitted, left_out) {
         (false, 0) => None,
-        (true, 0) => Some("the report's text is".to_string()),
-        (false, n) => Some(format!("{n} of {} recommended talks are", t.total)),
-        (true, n) => Some(format!(
-            "the report's text and {n} of {} recommended talks are",
-            t.total
-        )),
+        (true, 0) => Some(locale.fill(m.note_body_left_out, &args)),
+        (false, _) => Some(locale.count(t.total as i64, &m.note_talks_left_out, &args)),
+        (true, _) => Some(locale.count(t.total as i64, &m.note_both_left_out, &args)),
     };
-    if let Some(what) = what {
-        expected.push(Block::Quote(format!(
-            "Note: {what} left out to keep this summary within its limit of 512 KiB."
-        )));
+    if let Some(note) = note {
+        expected.push(Block::Quote(format!("{}: {note}", m.note_label)));
+    }
+    if !document.r#abstract.is_empty() {
+        expected.push(Block::Heading(2, m.abstract_heading.into()));
+        expected.push(Block::Text(document.r#abstract.join(" ")));
     }
     let highlights: Vec<String> = report
         .highlights
@@ -819,7 +845,7 @@ fn check_markdown_structure(md: &str, document: &Document) -> Result<(), String>
         .filter(|h| !h.is_empty())
         .collect();
     if !highlights.is_empty() {
-        expected.push(Block::Heading(2, "Highlights".into()));
+        expected.push(Block::Heading(2, m.highlights_heading.into()));
         expected.push(Block::List(highlights));
     }
     let themes: Vec<&str> = report
@@ -829,14 +855,29 @@ fn check_markdown_structure(md: &str, document: &Document) -> Result<(), String>
         .filter(|s| !s.is_empty())
         .collect();
     if !themes.is_empty() {
-        expected.push(Block::Heading(2, "Themes".into()));
-        expected.push(Block::Paragraph(themes.join(", "), vec![]));
+        expected.push(Block::Heading(2, m.themes_heading.into()));
+        expected.push(Block::Text(themes.join(", ")));
+    }
+    if !document.projects.is_empty() {
+        expected.push(Block::Heading(2, m.projects_heading.into()));
+        let names: Vec<&str> = document.projects.iter().map(|p| p.name.as_str()).collect();
+        let links = document
+            .projects
+            .iter()
+            .map(|p| (p.name.clone(), parsed_destination(&p.url)))
+            .collect();
+        expected.push(Block::Paragraph(names.join(", "), links));
     }
     if t.total > 0 {
         let heading = if t.included == t.total {
-            format!("Recommended talks ({})", t.total)
+            locale.count(t.total as i64, &m.talks_heading, &[])
         } else {
-            format!("Recommended talks ({} of {})", t.included, t.total)
+            let shown = locale.number(t.included as i64);
+            locale.count(
+                t.total as i64,
+                &m.talks_heading_partial,
+                &[("shown", &shown)],
+            )
         };
         expected.push(Block::Heading(2, heading));
     }
@@ -844,16 +885,16 @@ fn check_markdown_structure(md: &str, document: &Document) -> Result<(), String>
         expected.push(Block::Heading(3, shown(&rec.title).to_string()));
         let full = usize::try_from(rec.rating.clamp(0, 5)).unwrap_or(0);
         let reviewed = if rec.reviewed {
-            "reviewed"
+            m.talk_reviewed
         } else {
-            "not reviewed yet"
+            m.talk_not_reviewed
         };
+        let rating = locale.fill(m.rating, &[("rating", &locale.number(rec.rating))]);
         expected.push(Block::Paragraph(
             format!(
-                "{}{} ({}/5) · {reviewed}",
+                "{}{} ({rating}) · {reviewed}",
                 "★".repeat(full),
-                "☆".repeat(5 - full),
-                rec.rating
+                "☆".repeat(5 - full)
             ),
             vec![],
         ));
@@ -865,22 +906,19 @@ fn check_markdown_structure(md: &str, document: &Document) -> Result<(), String>
             .filter(|s| !s.is_empty())
             .collect();
         if !speakers.is_empty() {
-            facts.push(label_item("Speakers", &speakers.join(", ")));
+            let label = locale.count(speakers.len() as i64, &m.speakers, &[]);
+            facts.push(label_item(&label, &speakers.join(", ")));
         }
         if let Some(track) = rec.track.as_deref().map(shown).filter(|t| !t.is_empty()) {
-            facts.push(label_item("Track", track));
+            facts.push(label_item(m.track, track));
         }
-        facts.push(label_item("Recommended by", shown(&rec.recommended_by)));
+        facts.push(label_item(m.recommended_by, shown(&rec.recommended_by)));
         expected.push(Block::List(facts));
         let reason = as_paragraphs(&rec.reason);
         if !reason.is_empty() {
-            expected.extend(
-                reason
-                    .split("\n\n")
-                    .map(|p| Block::Paragraph(p.to_string(), vec![])),
-            );
+            expected.extend(reason.split("\n\n").map(|p| Block::Text(p.to_string())));
         }
-        let links: Vec<(String, String)> = [("Video", &rec.video_url), ("Slides", &rec.slides_url)]
+        let links: Vec<(String, String)> = [(m.video, &rec.video_url), (m.slides, &rec.slides_url)]
             .into_iter()
             .filter_map(|(text, url)| {
                 url.as_deref()
@@ -902,20 +940,28 @@ fn check_markdown_structure(md: &str, document: &Document) -> Result<(), String>
         .map(as_paragraphs)
         .unwrap_or_default();
     if !body.is_empty() {
-        expected.push(Block::Heading(2, "Report".into()));
-        expected.extend(
-            body.split("\n\n")
-                .map(|p| Block::Paragraph(p.to_string(), vec![])),
-        );
+        expected.push(Block::Heading(2, m.body_heading.into()));
+        expected.extend(body.split("\n\n").map(|p| Block::Text(p.to_string())));
     }
+    let expected = unjoined_blocks(expected);
     if let Some(i) =
-        (0..blocks.len().max(expected.len())).find(|&i| blocks.get(i) != expected.get(i))
+        (0..blocks.len().max(expected.len())).find(|&i| !same(blocks.get(i), expected.get(i)))
     {
         return Err(format!(
             "summary.md, read as CommonMark, differs from summary.json at block {i}:\n  parsed:   {:?}\n  expected: {:?}",
             blocks.get(i),
             expected.get(i)
         ));
+    }
+    // The abstract is the body's own sentences.
+    if let Some(body) = &report.body {
+        let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        for sentence in &document.r#abstract {
+            ensure!(
+                flat.contains(sentence.as_str()),
+                "an abstract sentence not in the body: {sentence:?}"
+            );
+        }
     }
     Ok(())
 }
