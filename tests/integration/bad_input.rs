@@ -775,79 +775,12 @@ impl Cluster {
     }
 }
 
-/// Everything wrong with a published summary.md / summary.json, by the contract's escaping
-/// rules (API.md, docs/summary-format.md).
+/// Everything wrong with a published summary.md / summary.json, by the contract's rules for
+/// user text (API.md, docs/summary-format.md): read as Markdown it has only the operator's
+/// structure, and rendered by pulldown-cmark and by comrak's GFM it has no element, attribute or
+/// link outside the rules.
 fn summary_problems(md: &str, json: &str) -> Vec<String> {
     let mut problems = Vec::new();
-    let escaped = |text: &str, at: usize| {
-        text[..at].bytes().rev().take_while(|b| *b == b'\\').count() % 2 == 1
-    };
-    // The operator's own links, [Video](…) and [Slides](…), must point at http(s); then they
-    // are set aside and the rest is user text, which must carry no markup at all.
-    let mut rest = String::new();
-    let mut i = 0;
-    while let Some(found) = md[i..].find("](") {
-        let at = i + found;
-        if escaped(md, at) {
-            rest.push_str(&md[i..at + 2]);
-            i = at + 2;
-            continue;
-        }
-        let text_start = md[..at].rfind('[').unwrap_or(at);
-        let text = &md[text_start + 1..at];
-        let end = md[at..].find(')').map_or(md.len(), |e| at + e);
-        let destination = &md[at + 2..end];
-        let lower = destination.to_ascii_lowercase();
-        if !(text == "Video" || text == "Slides")
-            || !(lower.starts_with("http://") || lower.starts_with("https://"))
-        {
-            problems.push(format!(
-                "summary.md has a link that is not the operator's http(s) link: {:?}",
-                shorten(&md[text_start..(end + 1).min(md.len())], 200)
-            ));
-        }
-        if destination
-            .chars()
-            .any(|c| !c.is_ascii() || c.is_ascii_control() || " <>\"'`\\[]".contains(c))
-        {
-            problems.push(format!(
-                "a link destination is not percent-encoded: {:?}",
-                shorten(destination, 200)
-            ));
-        }
-        rest.push_str(&md[i..text_start]);
-        i = (end + 1).min(md.len());
-    }
-    rest.push_str(&md[i..]);
-    for (at, c) in rest.char_indices() {
-        if matches!(c, '<' | '&') && !escaped(&rest, at) {
-            problems.push(format!(
-                "summary.md has a raw {c:?}: {:?}",
-                shorten(&rest[at.saturating_sub(20)..], 60)
-            ));
-            break;
-        }
-    }
-    let lower = rest.to_ascii_lowercase();
-    if lower
-        .match_indices("<script")
-        .any(|(at, _)| !escaped(&rest, at))
-    {
-        problems.push("summary.md contains a raw <script".to_string());
-    }
-    for scheme in ["javascript:", "vbscript:", "data:", "file:"] {
-        if lower.contains(scheme) {
-            problems.push(format!("summary.md has an unescaped {scheme}"));
-        }
-    }
-    for line in rest.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with('[') && trimmed.contains("]:") {
-            problems.push(format!(
-                "summary.md has a link reference definition: {line:?}"
-            ));
-        }
-    }
     let control =
         |c: char| (c < ' ' && c != '\n' && c != '\t') || ('\u{7f}'..='\u{9f}').contains(&c);
     if let Some(c) = md.chars().find(|c| control(*c)) {
@@ -856,7 +789,14 @@ fn summary_problems(md: &str, json: &str) -> Vec<String> {
     if !md.ends_with('\n') || md.ends_with("\n\n") {
         problems.push("summary.md does not end with exactly one newline".to_string());
     }
-    problems.extend(markdown_problems(md));
+    let locale = serde_json::from_str::<Value>(json)
+        .ok()
+        .and_then(|v| v["locale"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "en".to_string());
+    problems.extend(markdown_problems(md, &locale));
+    if let Err(e) = crate::rendered_html::check_html(md) {
+        problems.push(format!("summary.md rendered: {}", shorten(&e, 300)));
+    }
     match serde_json::from_str::<Value>(json) {
         Err(e) => problems.push(format!("summary.json is not JSON: {e}")),
         Ok(value) => {
@@ -876,8 +816,8 @@ fn summary_problems(md: &str, json: &str) -> Vec<String> {
                     shorten(s, 80)
                 ));
             }
-            if value["schemaVersion"] != 1 || !value["truncation"].is_object() {
-                problems.push("summary.json lacks schemaVersion 1 or truncation".to_string());
+            if value["schemaVersion"] != 2 || !value["truncation"].is_object() {
+                problems.push("summary.json lacks schemaVersion 2 or truncation".to_string());
             }
             for rec in value["recommendations"].as_array().into_iter().flatten() {
                 for field in ["videoURL", "slidesURL"] {
@@ -895,11 +835,46 @@ fn summary_problems(md: &str, json: &str) -> Vec<String> {
 }
 
 /// What a CommonMark/GFM parser (pulldown-cmark, with GitHub's extensions) makes of summary.md:
-/// nothing but the structure the operator writes (docs/summary-format.md). User text can make no
-/// HTML, image, code, table, rule, footnote, math, strike-through or emphasis, no link but the
-/// operator's http(s) `[Video]`/`[Slides]`, no heading but the title and the talks, no quote but
-/// the note.
-fn markdown_problems(md: &str) -> Vec<String> {
+/// nothing but the structure the operator writes (docs/summary-format.md), in the words of
+/// `locale`. User text can make no HTML, image, code, table, rule, footnote, math, strike-through
+/// or emphasis, no heading but the title and the talks, no quote but the note; its only links are
+/// its own bare http(s) URLs, shown as they are, besides the operator's `[Video]`/`[Slides]` and
+/// the projects' homepages.
+fn markdown_problems(md: &str, locale: &str) -> Vec<String> {
+    let locale = tripreport_operator::render::locale::Locale::for_language(locale);
+    let m = locale.messages();
+    let sections = [
+        m.abstract_heading,
+        m.highlights_heading,
+        m.themes_heading,
+        m.projects_heading,
+        m.body_heading,
+    ];
+    let talks_heading = |h: &str| {
+        [m.talks_heading, m.talks_heading_partial]
+            .iter()
+            .flat_map(|p| [p.one, p.other])
+            .any(|form| h.starts_with(form.split('(').next().unwrap_or(form)))
+    };
+    let mut labels: Vec<String> = [
+        m.conference,
+        m.place,
+        m.when,
+        m.attendees,
+        m.author,
+        m.language,
+        m.reviewed,
+        m.speakers.one,
+        m.speakers.other,
+        m.track,
+        m.recommended_by,
+        m.note_label,
+    ]
+    .iter()
+    .map(|l| format!("{l}:"))
+    .collect();
+    labels.sort();
+    let mut in_projects = false;
     use pulldown_cmark::{Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
@@ -935,7 +910,7 @@ fn markdown_problems(md: &str) -> Vec<String> {
                     ..
                 } => {
                     let lower = dest_url.to_ascii_lowercase();
-                    if link_type != LinkType::Inline
+                    if !matches!(link_type, LinkType::Inline | LinkType::Autolink)
                         || !(lower.starts_with("http://") || lower.starts_with("https://"))
                     {
                         problems.insert(format!(
@@ -977,42 +952,39 @@ fn markdown_problems(md: &str) -> Vec<String> {
             Event::End(end) => match end {
                 TagEnd::Link => {
                     let said = text.take().unwrap_or_default();
-                    if said != "Video" && said != "Slides" {
+                    let dest = link.take().unwrap_or_default();
+                    // A URL shows itself (percent-encoded where a destination must be).
+                    let shows_itself = said == dest
+                        || dest
+                            == said
+                                .replace(' ', "%20")
+                                .replace('(', "%28")
+                                .replace(')', "%29");
+                    if said != m.video && said != m.slides && !in_projects && !shows_itself {
                         problems.insert(format!(
                             "a link {:?} to {:?}",
                             shorten(&said, 40),
-                            shorten(&link.take().unwrap_or_default(), 80)
+                            shorten(&dest, 80)
                         ));
                     }
                 }
                 TagEnd::Heading(HeadingLevel::H2) => {
                     let said = text.take().unwrap_or_default();
-                    if !["Highlights", "Themes", "Report"].contains(&said.as_str())
-                        && !said.starts_with("Recommended talks (")
-                    {
+                    in_projects = said == m.projects_heading;
+                    if !sections.contains(&said.as_str()) && !talks_heading(&said) {
                         problems.insert(format!("a section {:?}", shorten(&said, 80)));
                     }
                 }
                 TagEnd::Strong => {
                     let said = text.take().unwrap_or_default();
-                    let labels = [
-                        "Conference:",
-                        "Where:",
-                        "When:",
-                        "Attendees:",
-                        "Author:",
-                        "Language:",
-                        "Reviewed:",
-                        "Speakers:",
-                        "Track:",
-                        "Recommended by:",
-                        "Note:",
-                    ];
-                    if !labels.contains(&said.as_str()) {
+                    if !labels.contains(&said) {
                         problems.insert(format!("bold text {:?}", shorten(&said, 80)));
                     }
                 }
-                TagEnd::Heading(_) => text = None,
+                TagEnd::Heading(_) => {
+                    in_projects = false;
+                    text = None
+                }
                 _ => {}
             },
             _ => {}
@@ -1879,7 +1851,12 @@ async fn five_thousand_recommendations_on_one_report() {
         if listed != included {
             problems.push(format!("{listed} recommendations listed, {included} said"));
         }
-        let heading = format!("## Recommended talks ({included} of {COUNT})");
+        let en = tripreport_operator::render::locale::Locale::for_language("en");
+        let heading = format!(
+            "## Recommended talks ({} of {} shown)",
+            en.number(included as i64),
+            en.number(COUNT as i64)
+        );
         if !md.contains(&heading) || !md.contains("> **Note:**") {
             problems.push(format!("summary.md lacks {heading:?} or the note"));
         }
@@ -1997,8 +1974,8 @@ async fn five_thousand_recommendations_on_one_report() {
 /// the same text escaped as the format says.
 #[test]
 fn the_summary_checks_catch_markup_and_pass_escaped_text() {
-    let json = r#"{"schemaVersion": 1, "truncation": {}, "recommendations": [{"videoURL": "https://example.com/v"}]}"#;
-    let good = "# \\<script\\>alert\\(1\\)\\</script\\>\n\n\\[x\\]\\(javascript\\:alert\\(1\\)\\) \\&lt;\n\n[Video](https://example.com/%3Cx%3E) · [Slides](HTTP://example.com/s?a=1&amp;b=2)\n";
+    let json = r#"{"schemaVersion": 2, "locale": "en", "truncation": {}, "recommendations": [{"videoURL": "https://example.com/v"}]}"#;
+    let good = "# &lt;script>alert(1)&lt;/script>\n\n\\[x\\](javascript:alert(1)) &amp;lt; see <https://example.com/a_b>, www\\.a.b, jane@\u{2060}example.com\n\n[Video](https://example.com/%3Cx%3E) · [Slides](HTTP://example.com/s?a=1&amp;b=2)\n";
     assert_eq!(summary_problems(good, json), Vec::<String>::new());
     for bad in [
         "# <script>alert(1)</script>\n",
@@ -2022,9 +1999,12 @@ fn the_summary_checks_catch_markup_and_pass_escaped_text() {
         "# t\n\n> quote\n\n> another\n",
         "# t\n\n| a | b |\n|---|---|\n",
         "# t\n\n**Bold:** claim\n",
+        "# t\n\nsee www.a.b\\<img src=//evil.example/p.png>\n",
+        "# t\n\njane@example.com\n",
+        "# t\n\n<javascript:alert(1)>\n",
     ] {
         assert_ne!(summary_problems(bad, json), Vec::<String>::new(), "{bad:?}");
     }
-    let bad_json = r#"{"schemaVersion": 1, "truncation": {}, "recommendations": [{"slidesURL": "javascript:alert(1)", "title": "a\u0007"}]}"#;
+    let bad_json = r#"{"schemaVersion": 2, "locale": "en", "truncation": {}, "recommendations": [{"slidesURL": "javascript:alert(1)", "title": "a\u0007"}]}"#;
     assert_eq!(summary_problems(good, bad_json).len(), 2);
 }

@@ -118,3 +118,104 @@ async fn a_recommendation_is_ready_only_while_its_reports_summary_lists_it() {
         rec.data["status"]
     );
 }
+
+/// A body written in another language than `spec.language` is signalled, not hidden: the
+/// Summarized condition says so and a `LanguageMismatch` Warning is given once per generation
+/// (not again on a reconcile of the same generation); Ready is not affected. Fixing the
+/// language resolves it with no other edit.
+#[tokio::test]
+async fn a_body_in_another_language_is_a_warning_once_per_generation() {
+    use k8s_openapi::api::core::v1::Event;
+    use kube::api::{Api, ListParams};
+
+    let f = fixture("language", true).await;
+    let mut declared_en = report("kubecon-eu-2019");
+    declared_en["spec"]["body"] = json!(
+        "Fomos à KubeCon de Barcelona pela primeira vez, com estande próprio e seis pessoas da equipe.\n\
+         O crescimento impressiona: Copenhague teve cerca de 4.300 participantes e Barcelona 7.700.\n\n\
+         Como ficamos quase o tempo todo no estande, assistimos a poucas palestras ao vivo."
+    );
+    f.apply_ok(&f.reports, declared_en.clone()).await;
+    let status = f
+        .wait_condition(
+            &f.reports,
+            "kubecon-eu-2019",
+            "Ready",
+            "True",
+            Some("Published"),
+        )
+        .await;
+    let summarized = condition(&status, "Summarized").expect("Summarized");
+    let message = summarized["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("The body reads as \"pt\"") && message.contains("not \"en\""),
+        "{message}"
+    );
+    crate::operator::assert_event(&f, "kubecon-eu-2019", "Warning", "LanguageMismatch").await;
+
+    // The same generation reconciled again (a requested-at): no second Warning.
+    declared_en["metadata"]["annotations"] = json!({"tripreports.dev/requested-at": "again"});
+    f.apply_ok(&f.reports, declared_en).await;
+    crate::support::eventually(
+        "the requested reconcile to be handled",
+        std::time::Duration::from_secs(30),
+        || async {
+            let object = f
+                .reports
+                .get("kubecon-eu-2019")
+                .await
+                .map_err(|e| e.to_string())?;
+            let handled = &object.data["status"]["lastHandledReconcileAt"];
+            if handled == "again" {
+                Ok(())
+            } else {
+                Err(handled.to_string())
+            }
+        },
+    )
+    .await;
+    let events: Api<Event> = Api::namespaced(f.env.client.clone(), &f.env.namespace);
+    let said: i32 = events
+        .list(&ListParams::default())
+        .await
+        .expect("events")
+        .items
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("LanguageMismatch"))
+        .map(|e| e.count.unwrap_or(1))
+        .sum();
+    assert_eq!(
+        said, 1,
+        "LanguageMismatch said {said} times for one generation"
+    );
+
+    // Declared right: resolved, no word of it left.
+    let mut declared_pt = report("kubecon-eu-2019");
+    declared_pt["spec"]["language"] = json!("pt");
+    declared_pt["spec"]["body"] = json!(
+        "Fomos à KubeCon de Barcelona pela primeira vez, com estande próprio e seis pessoas da equipe.\n\
+         O crescimento impressiona: Copenhague teve cerca de 4.300 participantes e Barcelona 7.700.\n\n\
+         Como ficamos quase o tempo todo no estande, assistimos a poucas palestras ao vivo."
+    );
+    f.apply_ok(&f.reports, declared_pt).await;
+    crate::support::eventually(
+        "the Summarized message to drop the mismatch",
+        std::time::Duration::from_secs(30),
+        || async {
+            let object = f
+                .reports
+                .get("kubecon-eu-2019")
+                .await
+                .map_err(|e| e.to_string())?;
+            let message = condition(&object, "Summarized")
+                .and_then(|c| c["message"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            if message.contains("reads as") {
+                Err(message)
+            } else {
+                Ok(())
+            }
+        },
+    )
+    .await;
+}

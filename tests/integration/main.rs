@@ -12,5 +12,7 @@ mod offline;
 mod operator;
 mod ownership;
 mod rbac;
+#[path = "../properties/rendered_html.rs"]
+mod rendered_html;
 mod samples;
 mod support;
