@@ -206,3 +206,42 @@ fn a_requested_at_is_acknowledged_in_the_status() {
         Some("2026-12-03T08:00:00Z")
     );
 }
+
+#[test]
+fn a_body_in_another_language_is_said_in_summarized_and_warned_once_per_generation() {
+    let body = "Fomos à KubeCon de Barcelona pela primeira vez, com estande próprio e seis pessoas \
+                da equipe. O crescimento impressiona: Copenhague teve cerca de 4.300 participantes \
+                e Barcelona 7.700. Como ficamos quase o tempo todo no estande, assistimos a poucas \
+                palestras ao vivo.";
+    let mut declared_en = report(json!({"body": body}), json!({}));
+    let publish = publish(decide(&declared_en, vec![], &now()).expect("decided"));
+    let warning = publish
+        .language_warning(&declared_en)
+        .expect("a Warning for the first time in this generation");
+    assert!(warning.starts_with("The body reads as \"pt\""), "{warning}");
+    let status = publish.published(&declared_en, &now());
+    let summarized = conditions::find(&status.conditions, SUMMARIZED).expect("Summarized");
+    assert!(
+        summarized.message.ends_with(&warning),
+        "{}",
+        summarized.message
+    );
+    assert_eq!(
+        conditions::find(&status.conditions, READY).map(|c| c.status.as_str()),
+        Some("True"),
+        "Ready is not affected"
+    );
+    // Once the status says it for this generation (after a restart too), not again.
+    declared_en.status = Some(status);
+    assert_eq!(publish.language_warning(&declared_en), None);
+    // A new generation says it again.
+    declared_en.metadata.generation = Some(4);
+    assert!(publish.language_warning(&declared_en).is_some());
+    // Declared right, nothing to say.
+    let declared_pt = report(json!({"body": body, "language": "pt-BR"}), json!({}));
+    let publish = super::super::report::decide(&declared_pt, vec![], &now()).expect("decided");
+    let Decision::Publish(publish) = publish else {
+        panic!("expected a summary")
+    };
+    assert_eq!(publish.language_warning(&declared_pt), None);
+}
