@@ -8,6 +8,8 @@
 
 #[path = "../../tests/properties/invariants.rs"]
 mod invariants;
+#[path = "../../tests/properties/rendered_html.rs"]
+mod rendered_html;
 
 use libfuzzer_sys::fuzz_target;
 use tripreport_operator::offline;
