@@ -40,12 +40,21 @@ impl Reading {
     /// Reads the report's body and highlights, and the recommendations' `reasons`.
     pub fn new<'a>(report: &'a Report, reasons: impl Iterator<Item = &'a str>) -> Self {
         let body = report.body.as_deref().unwrap_or_default();
-        let abstract_ = text::abstract_of(body, &report.language);
+        let detection = language::detect(&text::prose_for_detection(body));
+        let mismatch = detection
+            .as_ref()
+            .is_some_and(|d| language::contradicts(&report.language, d));
+        // The abstract reads the body in its own language: the detected one where it clearly
+        // is not spec.language's.
+        let body_language = match &detection {
+            Some(d) if mismatch => d.tag,
+            _ => report.language.as_str(),
+        };
+        let abstract_ = text::abstract_of(body, body_language);
         let texts = std::iter::once(body)
             .chain(report.highlights.iter().map(String::as_str))
             .chain(reasons);
         let mentions = projects::mentioned(texts);
-        let detection = language::detect(&text::prose_for_detection(body));
         Reading {
             abstract_,
             projects_json: mentions
@@ -57,9 +66,7 @@ impl Reading {
                 })
                 .collect(),
             projects: mentions,
-            mismatch: detection
-                .as_ref()
-                .is_some_and(|d| language::contradicts(&report.language, d)),
+            mismatch,
             detected: detection.map(|d| DetectedLanguage {
                 tag: d.tag.to_string(),
                 confidence: d.confidence,

@@ -270,9 +270,16 @@ fn a_body_in_another_language_than_declared_is_a_mismatch() {
         .into_iter()
         .find(|(_, spec, _)| spec.language == "pt")
         .expect("the Portuguese sample");
+    let declared_pt = render(&name, &spec, &recs);
     spec.language = "en".into();
     let r = render(&name, &spec, &recs);
     assert!(r.language_mismatch);
+    // The abstract still reads the body as Portuguese (its stems and stopwords).
+    let abstract_of = |r: &Rendered| {
+        serde_json::from_str::<serde_json::Value>(&r.json).expect("summary.json")["abstract"]
+            .clone()
+    };
+    assert_eq!(abstract_of(&r), abstract_of(&declared_pt));
     let detected = r.detected_language.expect("detected");
     assert_eq!(detected.tag, "pt");
     // The summary's words follow spec.language all the same.
