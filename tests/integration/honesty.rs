@@ -119,6 +119,10 @@ async fn a_recommendation_is_ready_only_while_its_reports_summary_lists_it() {
     );
 }
 
+const PORTUGUESE: &str = "Fomos à KubeCon de Barcelona pela primeira vez, com estande próprio e seis pessoas da equipe.\n\
+         O crescimento impressiona: Copenhague teve cerca de 4.300 participantes e Barcelona 7.700.\n\n\
+         Como ficamos quase o tempo todo no estande, assistimos a poucas palestras ao vivo.";
+
 /// A body written in another language than `spec.language` is signalled, not hidden: the
 /// Summarized condition says so and a `LanguageMismatch` Warning is given once per generation
 /// (not again on a reconcile of the same generation); Ready is not affected. Fixing the
@@ -130,11 +134,7 @@ async fn a_body_in_another_language_is_a_warning_once_per_generation() {
 
     let f = fixture("language", true).await;
     let mut declared_en = report("kubecon-eu-2019");
-    declared_en["spec"]["body"] = json!(
-        "Fomos à KubeCon de Barcelona pela primeira vez, com estande próprio e seis pessoas da equipe.\n\
-         O crescimento impressiona: Copenhague teve cerca de 4.300 participantes e Barcelona 7.700.\n\n\
-         Como ficamos quase o tempo todo no estande, assistimos a poucas palestras ao vivo."
-    );
+    declared_en["spec"]["body"] = json!(PORTUGUESE);
     f.apply_ok(&f.reports, declared_en.clone()).await;
     let status = f
         .wait_condition(
@@ -192,11 +192,7 @@ async fn a_body_in_another_language_is_a_warning_once_per_generation() {
     // Declared right: resolved, no word of it left.
     let mut declared_pt = report("kubecon-eu-2019");
     declared_pt["spec"]["language"] = json!("pt");
-    declared_pt["spec"]["body"] = json!(
-        "Fomos à KubeCon de Barcelona pela primeira vez, com estande próprio e seis pessoas da equipe.\n\
-         O crescimento impressiona: Copenhague teve cerca de 4.300 participantes e Barcelona 7.700.\n\n\
-         Como ficamos quase o tempo todo no estande, assistimos a poucas palestras ao vivo."
-    );
+    declared_pt["spec"]["body"] = json!(PORTUGUESE);
     f.apply_ok(&f.reports, declared_pt).await;
     crate::support::eventually(
         "the Summarized message to drop the mismatch",
