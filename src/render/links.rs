@@ -5,7 +5,6 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::escape::md_plain;
 use super::is_web_url;
 
 /// A bare web URL as GFM finds one: a scheme after a word boundary, then everything up to
@@ -25,7 +24,7 @@ pub(super) fn with_links(line: &str, out: &mut String, escape: fn(&str, &mut Str
             continue;
         }
         escape(&line[last..m.start()], out);
-        link_url(url, out);
+        link_url(url, out, escape);
         last = m.start() + url.len();
     }
     escape(&line[last..], out);
@@ -50,7 +49,7 @@ fn url_end(url: &str) -> usize {
 /// A URL from user text as a link that shows the URL itself. An autolink (`<url>`) reads best
 /// raw and its text is taken literally; where the URL holds what a renderer would decode as an
 /// entity (`&copy;`), comrak and pulldown-cmark disagree on it, so it becomes an inline link.
-fn link_url(url: &str, out: &mut String) {
+fn link_url(url: &str, out: &mut String, escape: fn(&str, &mut String)) {
     let entity_like = url.match_indices('&').any(|(i, _)| {
         let rest = &url[i + 1..];
         let run = rest
@@ -60,7 +59,9 @@ fn link_url(url: &str, out: &mut String) {
         run > 0 && rest.as_bytes().get(run) == Some(&b';')
     });
     if entity_like {
-        link(&md_plain(url), url, out);
+        let mut text = String::new();
+        escape(url, &mut text);
+        link(&text, url, out);
     } else {
         out.push('<');
         out.push_str(url);
