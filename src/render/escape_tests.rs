@@ -99,6 +99,15 @@ fn bare_web_urls_become_links_and_other_schemes_do_not() {
     assert_eq!(md_line("javascript:alert(1)"), "javascript:alert(1)");
     assert_eq!(md_line("xhttps://e.x"), "xhttps\\://e.x");
     assert_eq!(md_line("https:// nothing"), "https\\:// nothing");
+    // Found by fuzzing: a `!` before an inline link makes an image.
+    assert_eq!(
+        md_line("!https://e.x/?a&copy;=2"),
+        "\\![https\\://e.x/?a&amp;copy;=2](https://e.x/?a&amp;copy;=2)"
+    );
+    assert_eq!(
+        md_line("\\!https://e.x/?a&copy;=2"),
+        "\\\\\\![https\\://e.x/?a&amp;copy;=2](https://e.x/?a&amp;copy;=2)"
+    );
     // An entity-like `&…;` is read differently by comrak and pulldown-cmark inside `<…>`.
     assert_eq!(
         md_line("https://e.x/?a=1&copy;=2"),

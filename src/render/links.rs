@@ -59,6 +59,12 @@ fn link_url(url: &str, out: &mut String, escape: fn(&str, &mut String)) {
         run > 0 && rest.as_bytes().get(run) == Some(&b';')
     });
     if entity_like {
+        // A `!` just before would make it an image. The escaper never escapes a `!`, and
+        // doubles a backslash before one, so this `!` is a character of its own.
+        if out.ends_with('!') {
+            out.pop();
+            out.push_str("\\!");
+        }
         let mut text = String::new();
         escape(url, &mut text);
         link(&text, url, out);

@@ -117,4 +117,6 @@ pub const REGRESSIONS: &[&str] = &[
     "_www.a.b_ ~www.a.b~ *www.a.b* (www.a.b)",
     "| a |\n|---|\n| <img src=x> |",
     "- [ ] task <img src=x>",
+    // Found by fuzzing: a `!` before the inline link written for a URL with `&copy;` in it.
+    "!https://e.x/?a=1&copy;=2&lt;img src=x&gt;",
 ];
