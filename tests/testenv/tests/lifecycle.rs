@@ -2,6 +2,7 @@
 //! process ends, and a failed start says why in the component's own words.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,6 +28,16 @@ fn hold(end: Option<&str>) -> Holder {
     if end == Some("panic") {
         // The deliberate panic's message would read like a failure in the test output.
         command.stderr(Stdio::null());
+    }
+    // The holder stands for a test process run from a terminal, where Ctrl-C's SIGINT has its
+    // default action. A test run started in the background by a shell without job control (a
+    // CI script's `cmd &`) inherits SIGINT ignored, and the holder would never see it.
+    // SAFETY: signal(2) is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
     }
     let mut child = command.spawn().expect("start `testenv hold`");
     let stdout = child.stdout.take().expect("piped stdout");
