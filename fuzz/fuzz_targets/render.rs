@@ -1,6 +1,7 @@
 //! The renderer over reports and recommendations built from the fuzzer's bytes: adversarial
-//! text (tests/properties/invariants.rs's fragments, arbitrary Unicode, pieces repeated far
-//! beyond the API's bounds) and up to thousands of recommendations. Every rendering must keep
+//! text (tests/properties/invariants.rs's fragments, the GFM regressions, every string of the
+//! bad-input corpus, arbitrary Unicode, pieces repeated far beyond the API's bounds) and up to
+//! thousands of recommendations. Every rendering must keep
 //! the documented invariants, the same ones the property tests check (summary.md rendered by
 //! pulldown-cmark and by comrak's GFM included), and must not depend on the order of the
 //! recommendations.
@@ -20,15 +21,25 @@ use tripreport_operator::api::{
 };
 use tripreport_operator::render::{self, RecommendationInput, ReportInput};
 
+/// Every string of the bad-input corpus (tests/corpus/bad-input), read once.
+static BAD_INPUT: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/bad-input");
+    let strings = invariants::bad_input_strings(dir);
+    // Without them the fuzzer would quietly lose a source of payloads.
+    assert!(strings.len() > 300, "only {} strings in {dir}", strings.len());
+    strings
+});
+
 /// Text of up to about `max` characters.
 fn text(u: &mut Unstructured, max: usize) -> Result<String> {
     let mut out = String::new();
     for _ in 0..u.int_in_range(0..=6)? {
-        match u.int_in_range(0..=4)? {
+        match u.int_in_range(0..=5)? {
             0 => out.push_str(u.choose(invariants::FRAGMENTS)?),
             1 => out.push_str(u.choose(rendered_html::REGRESSIONS)?),
             2 => out.push_str(<&str>::arbitrary(u)?),
             3 => out.push(char::arbitrary(u)?),
+            4 => out.push_str(u.choose(&BAD_INPUT)?),
             _ => {
                 let piece: String = if bool::arbitrary(u)? {
                     u.choose(invariants::FRAGMENTS)?.to_string()

@@ -1135,3 +1135,44 @@ fn first_difference(a: &str, b: &str) -> String {
         .map_or(a.len().min(b.len()), |((i, _), _)| i);
     format!("  {}\n  {}", near(a, at), near(b, at.min(b.len())))
 }
+
+/// Every string in the bad-input corpus under `dir` (tests/corpus/bad-input, one YAML file per
+/// case), sorted and without repeats: payloads for the property tests and the fuzz targets.
+pub fn bad_input_strings(dir: &str) -> Vec<String> {
+    fn strings(value: &serde_yaml_ng::Value, out: &mut Vec<String>) {
+        match value {
+            serde_yaml_ng::Value::String(s) => out.push(s.clone()),
+            serde_yaml_ng::Value::Sequence(items) => items.iter().for_each(|v| strings(v, out)),
+            serde_yaml_ng::Value::Mapping(map) => map.values().for_each(|v| strings(v, out)),
+            serde_yaml_ng::Value::Tagged(tagged) => strings(&tagged.value, out),
+            _ => {}
+        }
+    }
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(std::path::Path::new(dir), &mut files);
+    files.sort();
+    let mut payloads = Vec::new();
+    for file in &files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        for doc in serde_yaml_ng::Deserializer::from_str(&text) {
+            if let Ok(value) = <serde_yaml_ng::Value as Deserialize>::deserialize(doc) {
+                strings(&value, &mut payloads);
+            }
+        }
+    }
+    payloads.sort();
+    payloads.dedup();
+    payloads
+}

@@ -988,54 +988,11 @@ fn the_gfm_regression_corpus_stays_text() {
 /// text: no element, attribute or link outside the rules, under both renderers.
 #[test]
 fn every_string_of_the_bad_input_corpus_stays_text() {
-    fn strings(value: &serde_yaml_ng::Value, out: &mut Vec<String>) {
-        match value {
-            serde_yaml_ng::Value::String(s) => out.push(s.clone()),
-            serde_yaml_ng::Value::Sequence(items) => items.iter().for_each(|v| strings(v, out)),
-            serde_yaml_ng::Value::Mapping(map) => map.values().for_each(|v| strings(v, out)),
-            serde_yaml_ng::Value::Tagged(tagged) => strings(&tagged.value, out),
-            _ => {}
-        }
-    }
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir)
-            .expect("the corpus directory")
-            .flatten()
-        {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "yaml") {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(
-        std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/corpus/bad-input"
-        )),
-        &mut files,
-    );
-    files.sort();
-    let mut payloads = Vec::new();
-    for file in &files {
-        let text = std::fs::read_to_string(file).expect("a corpus file");
-        for doc in serde_yaml_ng::Deserializer::from_str(&text) {
-            if let Ok(value) = <serde_yaml_ng::Value as serde::Deserialize>::deserialize(doc) {
-                strings(&value, &mut payloads);
-            }
-        }
-    }
-    payloads.sort();
-    payloads.dedup();
-    assert!(
-        files.len() > 100 && payloads.len() > 300,
-        "{} files, {} strings",
-        files.len(),
-        payloads.len()
-    );
+    let payloads = invariants::bad_input_strings(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/corpus/bad-input"
+    ));
+    assert!(payloads.len() > 300, "{} strings", payloads.len());
     for payload in payloads.iter().filter(|p| p.chars().count() <= 5000) {
         check_everywhere(payload).unwrap_or_else(|e| panic!("{payload:?}: {e}"));
     }
