@@ -27,7 +27,8 @@ pub enum Command {
         paths: Vec<std::path::PathBuf>,
     },
     /// Validate, then write each valid report's summary.md and summary.json, as the operator
-    /// would publish them, to `<out>/<namespace>/<report>/`.
+    /// would publish them, to `<out>/<namespace>/<report>/`; with --html, the pages of
+    /// `kubectl tripreport serve` as static files instead (index.html, reports/, conferences/).
     Render {
         /// Files, directories, or `-` for stdin.
         #[arg(required = true)]
@@ -35,6 +36,9 @@ pub enum Command {
         /// Where to write the summaries.
         #[arg(long)]
         out: std::path::PathBuf,
+        /// Write static HTML pages, with relative links, for publishing from CI.
+        #[arg(long)]
+        html: bool,
     },
 }
 

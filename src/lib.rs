@@ -14,6 +14,7 @@ pub mod gate;
 pub mod http;
 pub mod metrics;
 pub mod offline;
+pub mod reading;
 pub mod render;
 pub mod summary;
 pub mod text;

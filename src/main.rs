@@ -1,6 +1,6 @@
 //! The `tripreport-operator` command: the operator itself (`run`) and its offline tools.
 
-use tripreport_operator::{apidoc, cli, controller, error, offline};
+use tripreport_operator::{apidoc, cli, controller, error, offline, reading};
 
 use std::process::ExitCode;
 
@@ -27,13 +27,13 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Run(args) => run(args),
-        Command::Validate { paths } => offline(&paths, None),
-        Command::Render { paths, out } => offline(&paths, Some(&out)),
+        Command::Validate { paths } => offline(&paths, None, false),
+        Command::Render { paths, out, html } => offline(&paths, Some(&out), html),
     }
 }
 
 /// `validate` and `render`: findings on stdout, a one-line verdict on stderr.
-fn offline(paths: &[std::path::PathBuf], out: Option<&std::path::Path>) -> ExitCode {
+fn offline(paths: &[std::path::PathBuf], out: Option<&std::path::Path>, html: bool) -> ExitCode {
     let (documents, findings) = match offline::read(paths) {
         Ok(read) => read,
         Err(e) => {
@@ -64,7 +64,12 @@ fn offline(paths: &[std::path::PathBuf], out: Option<&std::path::Path>) -> ExitC
         return ExitCode::FAILURE;
     }
     if let Some(out) = out {
-        match offline::write_summaries(&report, out) {
+        let written = if html {
+            reading::static_site::write(&reading::static_site::entries(&report), out)
+        } else {
+            offline::write_summaries(&report, out)
+        };
+        match written {
             Ok(written) => {
                 for path in written {
                     eprintln!("wrote {}", path.display());

@@ -102,6 +102,8 @@ pub struct Report {
     pub checked: usize,
     /// The valid reports with their recommendations, for `render`.
     pub summaries: Vec<(String, String, crate::render::Rendered)>,
+    /// The valid reports' specs by (namespace, name), for the pages of `render --html`.
+    pub specs: std::collections::BTreeMap<(String, String), crate::api::ConferenceReportSpec>,
 }
 
 impl Report {
@@ -312,6 +314,7 @@ pub fn validate(documents: &[Document], mut findings: Vec<Finding>) -> Report {
         documents: documents.len(),
         checked,
         summaries,
+        specs: reports.into_iter().collect(),
     }
 }
 

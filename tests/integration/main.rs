@@ -12,6 +12,7 @@ mod offline;
 mod operator;
 mod ownership;
 mod rbac;
+mod reading;
 #[path = "../properties/rendered_html.rs"]
 mod rendered_html;
 mod samples;

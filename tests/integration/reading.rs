@@ -1,0 +1,356 @@
+//! `kubectl tripreport list` and `view` against the real API server, as the reader: what they
+//! print, what they say when a summary is stale or missing, and kubectl's errors and exit codes,
+//! including for a reader who may read one namespace only.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use kube::Api;
+use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+use crate::operator::{THREE_TITLES, fixture, three_talks, wait_summary};
+
+pub const PLUGIN: &str = env!("CARGO_BIN_EXE_kubectl-tripreport");
+
+/// Runs the plugin with `kubeconfig`, as `kubectl tripreport ARGS` would (kubectl passes the
+/// arguments through unchanged).
+pub fn plugin(kubeconfig: &Path, args: &[&str]) -> Output {
+    Command::new(PLUGIN)
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run kubectl-tripreport")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Grants `user` read access to reports, recommendations and ConfigMaps in `namespace` only,
+/// and writes a kubeconfig for them.
+pub async fn namespace_reader(env: &crate::support::TestEnv, user: &str) -> PathBuf {
+    let meta = ObjectMeta {
+        name: Some(user.to_string()),
+        ..Default::default()
+    };
+    let rules = vec![
+        PolicyRule {
+            api_groups: Some(vec!["tripreports.dev".into()]),
+            resources: Some(vec![
+                "conferencereports".into(),
+                "talkrecommendations".into(),
+            ]),
+            verbs: vec!["get".into(), "list".into(), "watch".into()],
+            ..Default::default()
+        },
+        PolicyRule {
+            api_groups: Some(vec![String::new()]),
+            resources: Some(vec!["configmaps".into()]),
+            verbs: vec!["get".into(), "list".into(), "watch".into()],
+            ..Default::default()
+        },
+    ];
+    Api::<Role>::namespaced(env.client.clone(), &env.namespace)
+        .create(
+            &PostParams::default(),
+            &Role {
+                metadata: meta.clone(),
+                rules: Some(rules),
+            },
+        )
+        .await
+        .expect("create the reader's Role");
+    let binding = RoleBinding {
+        metadata: meta,
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: "Role".into(),
+            name: user.to_string(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "User".into(),
+            name: user.to_string(),
+            api_group: Some("rbac.authorization.k8s.io".into()),
+            namespace: None,
+        }]),
+    };
+    Api::<RoleBinding>::namespaced(env.client.clone(), &env.namespace)
+        .create(&PostParams::default(), &binding)
+        .await
+        .expect("bind the reader's Role");
+    let path =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{user}.kubeconfig", env.namespace));
+    env.cp
+        .write_user_kubeconfig(user, &[], &path)
+        .expect("a kubeconfig for the reader");
+    path
+}
+
+/// The cells of a kubectl-style table, cut where the header's columns start.
+fn cells(table: &str) -> Vec<Vec<String>> {
+    let mut lines = table.lines();
+    let header = lines.next().unwrap_or_default();
+    let starts: Vec<usize> = header
+        .char_indices()
+        .filter(|&(i, c)| c != ' ' && (i == 0 || header.as_bytes()[i - 1] == b' '))
+        .map(|(i, _)| i)
+        .collect();
+    std::iter::once(header)
+        .chain(lines)
+        .map(|line| {
+            let chars: Vec<char> = line.chars().collect();
+            starts
+                .iter()
+                .enumerate()
+                .map(|(k, &start)| {
+                    let end = starts
+                        .get(k + 1)
+                        .copied()
+                        .unwrap_or(chars.len())
+                        .min(chars.len());
+                    chars[start.min(end)..end]
+                        .iter()
+                        .collect::<String>()
+                        .trim()
+                        .to_string()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn list_and_view_show_what_the_operator_published() {
+    let f = fixture("plugin", true).await;
+    three_talks(&f).await;
+    wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
+    f.wait_condition(&f.reports, "kubecon-eu-2019", "Ready", "True", None)
+        .await;
+    let admin = f.env.cp.kubeconfig_path();
+    let ns = f.env.namespace.as_str();
+
+    let out = plugin(&admin, &["list", "-n", ns]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = cells(&text(&out.stdout));
+    assert_eq!(
+        table,
+        [
+            [
+                "NAME",
+                "TITLE",
+                "CONFERENCE",
+                "YEAR",
+                "LANGUAGE",
+                "TALKS",
+                "READY",
+                "REVIEWED",
+                "SUMMARIZED"
+            ]
+            .map(String::from)
+            .to_vec(),
+            [
+                "kubecon-eu-2019",
+                "What we saw at KubeCon Barcelona",
+                "KubeCon + CloudNativeCon Europe",
+                "2019",
+                "en",
+                "3",
+                "True",
+                "True",
+                "True"
+            ]
+            .map(String::from)
+            .to_vec(),
+        ],
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = plugin(&admin, &["list", "-n", ns, "-o", "json"]);
+    let list: Value = serde_json::from_slice(&out.stdout).expect("-o json is JSON");
+    assert_eq!(list["kind"], "List");
+    assert_eq!(list["items"][0]["talks"], 3);
+    assert_eq!(list["items"][0]["state"]["ready"]["status"], "True");
+
+    // Not a terminal: plain text, wrapped at 80, user text as text.
+    let out = plugin(&admin, &["view", "kubecon-eu-2019", "-n", ns]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let view = text(&out.stdout);
+    for expected in [
+        "# What we saw at KubeCon Barcelona",
+        "## Recommended talks (3)",
+        "Grafana Loki: like Prometheus, but for logs",
+        "https://videos.example.com/loki",
+        "the ones we would watch again <first>.",
+    ] {
+        assert!(view.contains(expected), "{expected:?} in:\n{view}");
+    }
+    assert!(
+        !view.contains('\x1b'),
+        "no colour outside a terminal:\n{view}"
+    );
+    assert!(view.lines().all(|l| l.chars().count() <= 80), "{view}");
+    assert_eq!(text(&out.stderr), "", "nothing to warn about");
+
+    // Suspended and edited: the summary no longer describes the spec, and says so.
+    let reports: Api<kube::api::DynamicObject> = f.reports.clone();
+    reports
+        .patch(
+            "kubecon-eu-2019",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"suspend": true, "title": "Edited"}})),
+        )
+        .await
+        .expect("suspend and edit");
+    let out = plugin(&admin, &["view", "kubecon-eu-2019", "-n", ns]);
+    assert!(out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("may be out of date") && stderr.contains("Ready=True"),
+        "{stderr}"
+    );
+    assert!(
+        text(&out.stdout).contains("# What we saw at KubeCon Barcelona"),
+        "the last summary is still shown"
+    );
+
+    // Suspended, so the operator does not restore a deleted summary: it is missing.
+    f.config_maps
+        .delete("kubecon-eu-2019-summary", &Default::default())
+        .await
+        .expect("delete the summary");
+    let out = plugin(&admin, &["view", "kubecon-eu-2019", "-n", ns]);
+    assert!(out.status.success());
+    assert!(
+        text(&out.stderr)
+            .contains("No summary has been published for conferencereport \"kubecon-eu-2019\""),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(text(&out.stdout), "");
+
+    let out = plugin(&admin, &["view", "nope", "-n", ns]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "Error from server (NotFound): conferencereports.tripreports.dev \"nope\" not found in namespace \"{ns}\"\n"
+        )
+    );
+    let out = plugin(&admin, &["list", "--output", "wide"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a usage error exits 1, as kubectl's"
+    );
+}
+
+#[tokio::test]
+async fn colours_only_on_a_terminal_and_never_with_no_color() {
+    let f = fixture("plugin-tty", true).await;
+    three_talks(&f).await;
+    wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
+    let admin = f.env.cp.kubeconfig_path();
+    // util-linux's script(1) runs the plugin on a pseudo-terminal, as a person's shell would.
+    let on_a_tty = |no_color: Option<&str>| {
+        let command = format!(
+            "{PLUGIN} view kubecon-eu-2019 -n {} --width 100",
+            f.env.namespace
+        );
+        let mut c = Command::new("script");
+        c.args(["-qec", &command, "/dev/null"])
+            .env("KUBECONFIG", &admin)
+            .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        let out = c.output().expect("run script(1)");
+        assert!(out.status.success(), "{}", text(&out.stdout));
+        text(&out.stdout)
+    };
+    let coloured = on_a_tty(None);
+    assert!(
+        coloured.contains("\x1b["),
+        "colours on a terminal:\n{coloured}"
+    );
+    assert!(coloured.contains("Grafana Loki"), "{coloured}");
+    let plain = on_a_tty(Some("1"));
+    assert!(!plain.contains("\x1b["), "NO_COLOR is honoured:\n{plain:?}");
+    assert!(plain.contains("Grafana Loki"), "{plain}");
+}
+
+#[tokio::test]
+async fn a_reader_of_one_namespace_reads_it_and_is_told_plainly_about_others() {
+    let f = fixture("plugin-rbac", true).await;
+    three_talks(&f).await;
+    wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
+    let user = format!("reader-{}", f.env.namespace);
+    let reader = namespace_reader(&f.env, &user).await;
+    let ns = f.env.namespace.as_str();
+
+    let out = plugin(&reader, &["list", "-n", ns]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("kubecon-eu-2019"));
+    let out = plugin(&reader, &["view", "kubecon-eu-2019", "-n", ns]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Grafana Loki"));
+
+    let out = plugin(&reader, &["list", "-n", "default"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "Error from server (Forbidden): conferencereports.tripreports.dev is forbidden: User \"{user}\" cannot list resource \"conferencereports\" in API group \"tripreports.dev\" in the namespace \"default\"\n"
+        )
+    );
+    let out = plugin(&reader, &["list", "-A"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot list resource \"conferencereports\" in API group \"tripreports.dev\" at the cluster scope"), "{}", text(&out.stderr));
+}
+
+#[tokio::test]
+async fn without_a_kubeconfig_or_a_server_the_error_says_what_to_do() {
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-empty-home");
+    std::fs::create_dir_all(&home).expect("an empty home");
+    let out = Command::new(PLUGIN)
+        .args(["list"])
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env("HOME", &home)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with(
+            "error: no kubeconfig: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A kubeconfig whose server does not answer.
+    let cp = testenv::shared();
+    let admin = std::fs::read_to_string(cp.kubeconfig_path()).expect("the admin kubeconfig");
+    let unreachable = admin.replace(cp.server(), "https://127.0.0.1:9");
+    let path = home.join("unreachable.kubeconfig");
+    std::fs::write(&path, unreachable).expect("write");
+    let out = Command::new(PLUGIN)
+        .args([
+            "--kubeconfig",
+            path.to_str().unwrap_or_default(),
+            "list",
+            "-A",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("Unable to connect to the server: ")
+            && stderr.contains("onnection refused"),
+        "{stderr}"
+    );
+}
