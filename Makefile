@@ -18,6 +18,10 @@ help: ## List the targets
 controlplane: ## Build etcd, kube-apiserver, kube-controller-manager and kubectl (cached after the first time)
 	@$(CONTROLPLANE) >/dev/null
 
+.PHONY: browser
+browser: ## Install Debian's chromium and chromium-driver for the browser test, if missing (needs root)
+	@bash tests/browser/install.sh >/dev/null
+
 .PHONY: build
 build: ## Build the operator
 	$(BINS)
@@ -28,7 +32,7 @@ crds: ## Regenerate crds/ and docs/api.md from the Rust API types
 	$(CARGO) run --quiet -- api-docs > docs/api.md
 
 .PHONY: test
-test: controlplane ## Run the unit and integration tests against a real local control plane
+test: controlplane browser ## Run the unit and integration tests against a real local control plane (and a headless Chromium)
 	@mkdir -p target
 	TRIPREPORT_CONTROLPLANE_BIN="$$($(CONTROLPLANE))" $(CARGO) test --workspace --all-targets 2>&1 | tee target/test.log
 	@# One closing line for the whole run: cargo prints one per test binary.
@@ -61,6 +65,12 @@ run: cluster ## Local control plane + CRDs + samples/, and the operator in the f
 	  echo "The samples have converged. In another terminal:"; \
 	  echo "  export KUBECONFIG=$$KUBECONFIG"; \
 	  echo "  $$kubectl get tripreports -A"; \
+	  echo; \
+	  echo "Read them with the kubectl plugin (kubectl-tripreport, built beside the operator):"; \
+	  echo "  export PATH=$$PWD/target/debug:$$PATH"; \
+	  echo "  kubectl tripreport list -A"; \
+	  echo "  kubectl tripreport view kubecon-eu-2019-barcelona -n tripreports-samples"; \
+	  echo "  kubectl tripreport serve        # then open http://127.0.0.1:8090/"; \
 	  echo "Press Ctrl-C to stop the operator."; echo; \
 	fi; \
 	wait $$operator

@@ -3,6 +3,7 @@
 //! test takes a namespace of its own.
 
 mod bad_input;
+mod browser;
 mod control_plane;
 mod controls;
 mod deploy;

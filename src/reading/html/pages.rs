@@ -33,7 +33,7 @@ pub(super) fn layout(
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta http-equiv="Content-Security-Policy" content=(CONTENT_SECURITY_POLICY);
                 meta name="referrer" content="no-referrer";
-                title { (title) " · Trip reports" }
+                title { @if title == "Trip reports" { (title) } @else { (title) " · Trip reports" } }
                 link rel="stylesheet" href={ (root) "style.css" };
             }
             body {
@@ -143,6 +143,7 @@ pub fn report(entry: &Entry, conference: Option<&Conference>, source: &Source) -
 pub fn conference(conference: &Conference, source: &Source) -> String {
     let talks = merged_talks(&conference.reports);
     let heading = format!("{} {}", conference.name, conference.year);
+    let speakers = talks.iter().any(|t| !t.speakers.is_empty());
     let main = html! {
         h1 { (heading) }
         p { (count(talks.len(), "talk", "talks")) " recommended across " (count(conference.reports.len(), "report", "reports")) ". A talk recommended in several reports, under the same title or the same video, is one row." }
@@ -151,7 +152,7 @@ pub fn conference(conference: &Conference, source: &Source) -> String {
         } @else {
             table.talks {
                 caption { "Recommended talks, most recommended first" }
-                thead { tr { th scope="col" { "Talk" } th scope="col" { "Speakers" } th scope="col" { "Recommended by" } th scope="col" { "Mean rating" } th scope="col" { "In reports" } } }
+                thead { tr { th scope="col" { "Talk" } @if speakers { th scope="col" { "Speakers" } } th scope="col" { "Recommended by" } th scope="col" { "Mean rating" } th scope="col" { "In reports" } } }
                 tbody {
                     @for talk in &talks {
                         tr {
@@ -161,7 +162,7 @@ pub fn conference(conference: &Conference, source: &Source) -> String {
                                     None => (talk.title),
                                 }
                             }
-                            td { (talk.speakers.join(", ")) }
+                            @if speakers { td { (talk.speakers.join(", ")) } }
                             td { (talk.count()) " (" (talk.recommendations.iter().map(|r| r.0.as_str()).collect::<Vec<_>>().join(", ")) ")" }
                             td { (rating(talk.mean_rating())) }
                             td {
