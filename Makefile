@@ -67,7 +67,7 @@ run: cluster ## Local control plane + CRDs + samples/, and the operator in the f
 	  echo "  $$kubectl get tripreports -A"; \
 	  echo; \
 	  echo "Read them with the kubectl plugin (kubectl-tripreport, built beside the operator):"; \
-	  echo "  export PATH=$$PWD/target/debug:$$PATH"; \
+	  echo "  export PATH=$$PWD/target/debug:$$(dirname "$$kubectl"):\$$PATH"; \
 	  echo "  kubectl tripreport list -A"; \
 	  echo "  kubectl tripreport view kubecon-eu-2019-barcelona -n tripreports-samples"; \
 	  echo "  kubectl tripreport serve        # then open http://127.0.0.1:8090/"; \

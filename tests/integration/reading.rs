@@ -354,3 +354,63 @@ async fn without_a_kubeconfig_or_a_server_the_error_says_what_to_do() {
         "{stderr}"
     );
 }
+
+/// `render --html`: the pages as files, every link relative and leading to a file that exists,
+/// so that the directory can be published as it is (Pages, TechDocs).
+#[test]
+fn render_html_writes_static_pages_whose_links_all_resolve() {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("static-site");
+    let _ = std::fs::remove_dir_all(&out);
+    let run = Command::new(env!("CARGO_BIN_EXE_tripreport-operator"))
+        .args(["render", "--html", "--out"])
+        .arg(&out)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/"))
+        .output()
+        .expect("run render --html");
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let mut pages = Vec::new();
+    let mut stack = vec![out.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read the output").map_while(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                pages.push(path);
+            }
+        }
+    }
+    pages.sort();
+    let names: Vec<String> = pages
+        .iter()
+        .map(|p| p.strip_prefix(&out).expect("under out").display().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "conferences/kubecon-cloudnativecon-europe-2018.html",
+            "conferences/kubecon-cloudnativecon-europe-2019.html",
+            "index.html",
+            "reports/tripreports-samples/kubecon-eu-2018-copenhagen.html",
+            "reports/tripreports-samples/kubecon-eu-2019-barcelona-pt.html",
+            "reports/tripreports-samples/kubecon-eu-2019-barcelona.html",
+        ]
+    );
+    let mut links = 0;
+    for page in &pages {
+        let html = std::fs::read_to_string(page).expect("read a page");
+        assert!(html.contains(r#"<meta http-equiv="Content-Security-Policy""#), "{}", page.display());
+        assert!(!html.contains("<script") && !html.contains("<form"), "{}", page.display());
+        for piece in html.split(" href=\"").skip(1) {
+            let target = piece.split('"').next().unwrap_or_default();
+            if target.starts_with("http://") || target.starts_with("https://") || target.starts_with('#') {
+                continue;
+            }
+            assert!(!target.starts_with('/'), "{target} in {} is not relative", page.display());
+            let resolved = page.parent().expect("a directory").join(target);
+            assert!(resolved.is_file(), "{target} in {} leads nowhere", page.display());
+            links += 1;
+        }
+    }
+    assert!(links > 20, "{links} local links checked");
+}
