@@ -17,7 +17,7 @@ use crate::reading::{PLUGIN, namespace_reader};
 use crate::support::eventually;
 
 /// A child process killed when dropped.
-struct Process(Child);
+pub struct Process(Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -90,12 +90,21 @@ async fn browser() -> (Process, Client) {
     (driver, client)
 }
 
-/// `kubectl tripreport serve -n NS --addr 127.0.0.1:0` as `kubeconfig`, and its address, read
-/// from the line it prints when it serves.
+/// `kubectl tripreport serve -n NS --addr 127.0.0.1:0` as `kubeconfig`, and its address.
 fn serve(kubeconfig: &Path, namespace: &str) -> (Process, String) {
+    let (process, url, _) = serve_with(
+        kubeconfig,
+        &["serve", "-n", namespace, "--addr", "127.0.0.1:0"],
+    );
+    (process, url)
+}
+
+/// The plugin run with `args` as `kubeconfig`, its address, read from the line it prints when
+/// it serves, and the lines it printed before.
+pub fn serve_with(kubeconfig: &Path, args: &[&str]) -> (Process, String, Vec<String>) {
     let mut command = Command::new(PLUGIN);
     command
-        .args(["serve", "-n", namespace, "--addr", "127.0.0.1:0"])
+        .args(args)
         .env("KUBECONFIG", kubeconfig)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -113,7 +122,7 @@ fn serve(kubeconfig: &Path, namespace: &str) -> (Process, String) {
     while let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) {
         if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
             assert!(line.contains("(loopback only)"), "{line}");
-            return (process, url.trim_end_matches('/').to_string());
+            return (process, url.trim_end_matches('/').to_string(), seen);
         }
         seen.push(line);
     }

@@ -32,27 +32,32 @@ fn text(bytes: &[u8]) -> String {
 /// Grants `user` read access to reports, recommendations and ConfigMaps in `namespace` only,
 /// and writes a kubeconfig for them.
 pub async fn namespace_reader(env: &crate::support::TestEnv, user: &str) -> PathBuf {
+    reader_with(env, user, true).await
+}
+
+/// As [`namespace_reader`], with or without the right to read ConfigMaps.
+async fn reader_with(env: &crate::support::TestEnv, user: &str, config_maps: bool) -> PathBuf {
     let meta = ObjectMeta {
         name: Some(user.to_string()),
         ..Default::default()
     };
-    let rules = vec![
-        PolicyRule {
-            api_groups: Some(vec!["tripreports.dev".into()]),
-            resources: Some(vec![
-                "conferencereports".into(),
-                "talkrecommendations".into(),
-            ]),
-            verbs: vec!["get".into(), "list".into(), "watch".into()],
-            ..Default::default()
-        },
-        PolicyRule {
+    let mut rules = vec![PolicyRule {
+        api_groups: Some(vec!["tripreports.dev".into()]),
+        resources: Some(vec![
+            "conferencereports".into(),
+            "talkrecommendations".into(),
+        ]),
+        verbs: vec!["get".into(), "list".into(), "watch".into()],
+        ..Default::default()
+    }];
+    if config_maps {
+        rules.push(PolicyRule {
             api_groups: Some(vec![String::new()]),
             resources: Some(vec!["configmaps".into()]),
             verbs: vec!["get".into(), "list".into(), "watch".into()],
             ..Default::default()
-        },
-    ];
+        });
+    }
     Api::<Role>::namespaced(env.client.clone(), &env.namespace)
         .create(
             &PostParams::default(),
@@ -371,7 +376,10 @@ fn render_html_writes_static_pages_whose_links_all_resolve() {
     let mut pages = Vec::new();
     let mut stack = vec![out.clone()];
     while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read the output").map_while(Result::ok) {
+        for entry in std::fs::read_dir(&dir)
+            .expect("read the output")
+            .map_while(Result::ok)
+        {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
@@ -383,7 +391,12 @@ fn render_html_writes_static_pages_whose_links_all_resolve() {
     pages.sort();
     let names: Vec<String> = pages
         .iter()
-        .map(|p| p.strip_prefix(&out).expect("under out").display().to_string())
+        .map(|p| {
+            p.strip_prefix(&out)
+                .expect("under out")
+                .display()
+                .to_string()
+        })
         .collect();
     assert_eq!(
         names,
@@ -399,18 +412,110 @@ fn render_html_writes_static_pages_whose_links_all_resolve() {
     let mut links = 0;
     for page in &pages {
         let html = std::fs::read_to_string(page).expect("read a page");
-        assert!(html.contains(r#"<meta http-equiv="Content-Security-Policy""#), "{}", page.display());
-        assert!(!html.contains("<script") && !html.contains("<form"), "{}", page.display());
+        assert!(
+            html.contains(r#"<meta http-equiv="Content-Security-Policy""#),
+            "{}",
+            page.display()
+        );
+        assert!(
+            !html.contains("<script") && !html.contains("<form"),
+            "{}",
+            page.display()
+        );
         for piece in html.split(" href=\"").skip(1) {
             let target = piece.split('"').next().unwrap_or_default();
-            if target.starts_with("http://") || target.starts_with("https://") || target.starts_with('#') {
+            if target.starts_with("http://")
+                || target.starts_with("https://")
+                || target.starts_with('#')
+            {
                 continue;
             }
-            assert!(!target.starts_with('/'), "{target} in {} is not relative", page.display());
+            assert!(
+                !target.starts_with('/'),
+                "{target} in {} is not relative",
+                page.display()
+            );
             let resolved = page.parent().expect("a directory").join(target);
-            assert!(resolved.is_file(), "{target} in {} leads nowhere", page.display());
+            assert!(
+                resolved.is_file(),
+                "{target} in {} leads nowhere",
+                page.display()
+            );
             links += 1;
         }
     }
     assert!(links > 20, "{links} local links checked");
+}
+
+/// GET `path` from `base` (http://host:port): status line, headers and body as one string.
+async fn http_get(base: &str, path: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let host = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host)
+        .await
+        .expect("connect to serve");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    response
+}
+
+#[tokio::test]
+async fn serve_narrows_to_what_the_reader_may_see_and_says_so() {
+    let f = fixture("serve-scope", true).await;
+    three_talks(&f).await;
+    wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
+    let user = format!("reports-only-{}", f.env.namespace);
+    let path = reader_with(&f.env, &user, false).await;
+    // The reader's context names their namespace, as a team's kubeconfig usually does.
+    let mut kubeconfig: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+    kubeconfig["contexts"][0]["context"]["namespace"] = json!(f.env.namespace);
+    std::fs::write(&path, kubeconfig.to_string()).expect("write");
+
+    let (_serve, base, said) =
+        crate::browser::serve_with(&path, &["serve", "--addr", "127.0.0.1:0"]);
+    assert!(
+        said.iter().any(|l| l == &format!("You may not list reports in all namespaces; serving namespace {} only (pick another with -n).", f.env.namespace)),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|l| l.starts_with("Warning: you may not read the summary ConfigMaps here")),
+        "{said:?}"
+    );
+
+    let index = http_get(&base, "/").await;
+    assert!(index.starts_with("HTTP/1.1 200 OK"), "{index}");
+    for header in [
+        "content-security-policy: default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        "x-content-type-options: nosniff",
+        "cache-control: no-store",
+    ] {
+        assert!(
+            index.to_ascii_lowercase().contains(header),
+            "{header} in {index}"
+        );
+    }
+    assert!(
+        index.contains("What we saw at KubeCon Barcelona"),
+        "the states are shown: {index}"
+    );
+    assert!(
+        index.contains(r#"role="alert""#)
+            && index.contains("you may not read the summary ConfigMaps here"),
+        "{index}"
+    );
+    let report = http_get(
+        &base,
+        &format!("/reports/{}/kubecon-eu-2019.html", f.env.namespace),
+    )
+    .await;
+    assert!(
+        report.contains("No summary has been published for this report yet."),
+        "{report}"
+    );
+    let missing = http_get(&base, "/reports/other/nothing.html").await;
+    assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
 }
