@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use kube::api::{Patch, PatchParams};
 use serde_json::{Value, json};
@@ -234,6 +236,20 @@ async fn a_reader_browses_the_live_pages_in_chromium() {
     assert!(index.contains(TITLE), "{index}");
     screenshot(&client, "index").await;
 
+    // By keyboard: the first Tab reaches the skip link, and Enter on it jumps to the content.
+    press(&client, Key::Tab).await;
+    let focused = client
+        .active_element()
+        .await
+        .expect("a focused element")
+        .text()
+        .await
+        .expect("its text");
+    assert_eq!(focused, "Skip to content");
+    press(&client, Key::Enter).await;
+    let url = client.current_url().await.expect("url");
+    assert_eq!(url.fragment(), Some("main"), "{url}");
+
     // The payload's page: what its author typed is shown, and nothing of it runs.
     follow(
         &client,
@@ -382,6 +398,16 @@ async fn follow(client: &Client, locator: Locator<'_>, path: &str) {
         },
     )
     .await;
+}
+
+/// One key pressed and released, as a person at the keyboard.
+async fn press(client: &Client, key: Key) {
+    let keys = KeyActions::new("keyboard".to_string())
+        .then(KeyAction::Down {
+            value: key.clone().into(),
+        })
+        .then(KeyAction::Up { value: key.into() });
+    client.perform_actions(keys).await.expect("press a key");
 }
 
 /// The text of the conference page's row for the Loki talk.
