@@ -404,7 +404,7 @@ async fn follow(client: &Client, locator: Locator<'_>, path: &str) {
 async fn press(client: &Client, key: Key) {
     let keys = KeyActions::new("keyboard".to_string())
         .then(KeyAction::Down {
-            value: key.clone().into(),
+            value: key.into(),
         })
         .then(KeyAction::Up { value: key.into() });
     client.perform_actions(keys).await.expect("press a key");
