@@ -403,9 +403,7 @@ async fn follow(client: &Client, locator: Locator<'_>, path: &str) {
 /// One key pressed and released, as a person at the keyboard.
 async fn press(client: &Client, key: Key) {
     let keys = KeyActions::new("keyboard".to_string())
-        .then(KeyAction::Down {
-            value: key.into(),
-        })
+        .then(KeyAction::Down { value: key.into() })
         .then(KeyAction::Up { value: key.into() });
     client.perform_actions(keys).await.expect("press a key");
 }

@@ -519,3 +519,28 @@ async fn serve_narrows_to_what_the_reader_may_see_and_says_so() {
     let missing = http_get(&base, "/reports/other/nothing.html").await;
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
 }
+
+/// A cluster where the CRDs were never installed: a control plane of the test's own, since the
+/// shared one has them.
+#[tokio::test]
+async fn without_the_crds_the_error_says_to_install_them() {
+    let cp = testenv::start_kept(testenv::StartOptions {
+        dir: testenv::test_dir(),
+        lifetime: testenv::Lifetime::Attached,
+        remove_dir_on_stop: true,
+        extra_apiserver_args: vec![],
+        extra_etcd_args: vec![],
+    })
+    .unwrap_or_else(|e| panic!("the test's control plane did not start:\n{e}"));
+    let expected = "error: the server doesn't have a resource type \"conferencereports\": the tripreports.dev CRDs are not installed (kubectl apply -f crds/)\n";
+    for args in [
+        &["list", "-A"][..],
+        &["view", "some-report", "-n", "default"],
+        &["list", "-n", "default"],
+    ] {
+        let out = plugin(&cp.kubeconfig_path(), args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(text(&out.stderr), expected, "{args:?}");
+    }
+    cp.stop();
+}
