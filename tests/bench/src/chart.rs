@@ -11,6 +11,11 @@ struct Point {
     floor: f64,
     /// The floor with the Events shared/API.md requires (runs before it was measured have none).
     floor_events: Option<f64>,
+    /// Lowest and highest of each series over the run's rounds (runs before BENCH_REPEAT have
+    /// one round and no spread): operator, floor, floor with Events.
+    spreads: [Option<(f64, f64)>; 3],
+    /// The median ratio's lowest and highest over the rounds.
+    ratio_range: Option<(f64, f64)>,
 }
 
 fn read(path: &str) -> Result<Point, String> {
@@ -22,11 +27,26 @@ fn read(path: &str) -> Result<Point, String> {
             .as_f64()
             .ok_or_else(|| format!("{path}: no number at {field}"))
     };
+    let rounds = value["rounds"].as_array().cloned().unwrap_or_default();
+    let range = |field: &str| {
+        let values: Vec<f64> = rounds.iter().filter_map(|r| r[field].as_f64()).collect();
+        (values.len() > 1).then(|| {
+            let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (lo, hi)
+        })
+    };
     Ok(Point {
         n: number("reports")?,
         operator: number("operator_seconds")?,
         floor: number("floor_seconds")?,
         floor_events: value["floor_with_events_seconds"].as_f64(),
+        spreads: [
+            range("operator_seconds"),
+            range("floor_seconds"),
+            range("floor_with_events_seconds"),
+        ],
+        ratio_range: range("ratio"),
     })
 }
 
@@ -80,7 +100,13 @@ fn draw(points: &[Point]) -> String {
     let max_n = points.iter().map(|p| p.n).fold(0.0, f64::max);
     let max_t = points
         .iter()
-        .map(|p| p.operator.max(p.floor).max(p.floor_events.unwrap_or(0.0)))
+        .map(|p| {
+            let highest = p.spreads.iter().flatten().map(|r| r.1).fold(0.0, f64::max);
+            p.operator
+                .max(p.floor)
+                .max(p.floor_events.unwrap_or(0.0))
+                .max(highest)
+        })
         .fold(0.0, f64::max);
     let (x_step, y_step) = (step(max_n), step(max_t));
     let x_max = (max_n / x_step).ceil() * x_step;
@@ -147,6 +173,24 @@ fn draw(points: &[Point]) -> String {
             path.join(" ")
         );
         for p in points {
+            // The spread over the rounds, as a whisker from the lowest to the highest.
+            if let Some((lo, hi)) = p.spreads[i] {
+                let _ = writeln!(
+                    svg,
+                    r#"<line x1="{x0:.1}" x2="{x0:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="1.5"/><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}"/><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}"/>"#,
+                    y(lo),
+                    y(hi),
+                    x(p.n) - 4.0,
+                    x(p.n) + 4.0,
+                    y(lo),
+                    y(lo),
+                    x(p.n) - 4.0,
+                    x(p.n) + 4.0,
+                    y(hi),
+                    y(hi),
+                    x0 = x(p.n),
+                );
+            }
             let _ = writeln!(
                 svg,
                 r#"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="{colour}"><title>N = {}: {:.2} s</title></circle>"#,
@@ -169,11 +213,14 @@ fn draw(points: &[Point]) -> String {
     for (i, p) in points.iter().enumerate() {
         let _ = writeln!(
             svg,
-            r#"<text x="{}" y="{}" font-size="11">N = {}: ratio {:.2}</text>"#,
+            r#"<text x="{}" y="{}" font-size="11">N = {}: ratio {:.2}{}</text>"#,
             left + plot_w + 15.0,
             top + 90.0 + 16.0 * i as f64,
             p.n,
-            p.operator / p.floor
+            p.operator / p.floor,
+            p.ratio_range
+                .map(|(lo, hi)| format!(" ({lo:.2}–{hi:.2})"))
+                .unwrap_or_default()
         );
     }
     svg.push_str("</svg>\n");
@@ -199,17 +246,27 @@ mod tests {
                 operator: 8.8,
                 floor: 5.7,
                 floor_events: None,
+                spreads: [None; 3],
+                ratio_range: None,
             },
             Point {
                 n: 10000.0,
                 operator: 90.0,
                 floor: 60.0,
                 floor_events: None,
+                spreads: [Some((80.0, 99.0)), Some((55.0, 61.0)), None],
+                ratio_range: Some((1.31, 1.8)),
             },
         ];
         let svg = draw(&points);
         assert_eq!(svg.matches("<circle").count(), 4);
         assert_eq!(svg.matches("<polyline").count(), 2);
-        assert!(svg.contains("N = 10000: ratio 1.50"));
+        assert!(svg.contains("N = 10000: ratio 1.50 (1.31–1.80)"));
+        assert!(
+            svg.contains("N = 1000: ratio 1.54</text>"),
+            "no spread without rounds"
+        );
+        // One whisker (three lines) per series with a spread.
+        assert_eq!(svg.matches(r#"stroke-width="1.5""#).count(), 2);
     }
 }

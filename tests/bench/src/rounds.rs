@@ -1,0 +1,283 @@
+//! The measured runs, interleaved: each of `BENCH_REPEAT` rounds times the floor, the floor with
+//! Events and the operator on fresh namespaces, in an order that rotates from round to round, so
+//! that whatever else the machine does falls on all three alike. Ratios are taken within a round
+//! and their median reported, with their spread.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{DeleteParams, Patch, PatchParams};
+use kube::{Api, Client};
+use serde_json::json;
+use testenv::ControlPlane;
+
+use crate::floor::{converged, floor};
+use crate::measure::audit_offset;
+use crate::objects::{create_all, namespace};
+use crate::{Error, FLOOR_USER, OPERATOR_USER, measure};
+
+/// What one part of a round took, and the requests its client made meanwhile.
+pub struct Timed {
+    pub took: Duration,
+    pub counts: BTreeMap<String, u64>,
+}
+
+/// One round's three parts.
+pub struct Round {
+    pub floor: Timed,
+    pub floor_events: Timed,
+    pub operator: Timed,
+}
+
+impl Round {
+    pub fn ratio(&self) -> f64 {
+        self.operator.took.as_secs_f64() / self.floor.took.as_secs_f64()
+    }
+    pub fn ratio_events(&self) -> f64 {
+        self.operator.took.as_secs_f64() / self.floor_events.took.as_secs_f64()
+    }
+}
+
+/// A running operator, killed when dropped.
+pub struct Operator(pub Child);
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The settings every round shares.
+pub struct Setup<'a> {
+    pub cp: &'a ControlPlane,
+    pub admin: Client,
+    pub floor_client: Client,
+    pub root: &'a Path,
+    pub out: &'a Path,
+    pub audit: &'a Path,
+    pub n: usize,
+    pub concurrency: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Part {
+    Floor,
+    FloorEvents,
+    Operator,
+}
+
+/// Runs `repeat` rounds; the last round's operator and namespace are kept for the measures
+/// that follow convergence (idle writes, edit latency, memory).
+pub async fn rounds(
+    setup: &Setup<'_>,
+    repeat: usize,
+) -> Result<(Vec<Round>, Operator, String), Error> {
+    let mut rounds = Vec::new();
+    let mut kept = None;
+    for r in 0..repeat {
+        let last = r + 1 == repeat;
+        let mut parts = [Part::Floor, Part::FloorEvents, Part::Operator];
+        parts.rotate_left(r % 3);
+        let (mut floor_t, mut events_t, mut operator_t) = (None, None, None);
+        for part in parts {
+            eprintln!("bench: round {} of {repeat}: {part:?}", r + 1);
+            match part {
+                Part::Floor => {
+                    floor_t = Some(floor_part(setup, &format!("floor-{r}"), false, !last).await?)
+                }
+                Part::FloorEvents => {
+                    events_t =
+                        Some(floor_part(setup, &format!("floor-events-{r}"), true, !last).await?)
+                }
+                Part::Operator => {
+                    let ns = format!("bench-{r}");
+                    let (timed, operator) = operator_part(setup, &ns).await?;
+                    operator_t = Some(timed);
+                    if last {
+                        kept = Some((operator, ns));
+                    } else {
+                        drop(operator);
+                        delete_namespace(&setup.admin, &ns).await?;
+                    }
+                }
+            }
+        }
+        let round = Round {
+            floor: floor_t.ok_or("no floor")?,
+            floor_events: events_t.ok_or("no floor with Events")?,
+            operator: operator_t.ok_or("no operator")?,
+        };
+        eprintln!(
+            "bench: round {}: operator {:.2}s, floor {:.2}s ({:.2}), floor with Events {:.2}s ({:.2})",
+            r + 1,
+            round.operator.took.as_secs_f64(),
+            round.floor.took.as_secs_f64(),
+            round.ratio(),
+            round.floor_events.took.as_secs_f64(),
+            round.ratio_events()
+        );
+        rounds.push(round);
+    }
+    let (operator, ns) = kept.ok_or("no round ran: BENCH_REPEAT must be at least 1")?;
+    Ok((rounds, operator, ns))
+}
+
+async fn floor_part(
+    setup: &Setup<'_>,
+    ns: &str,
+    events: bool,
+    delete_after: bool,
+) -> Result<Timed, Error> {
+    namespace(&setup.admin, ns).await?;
+    let created = create_all(&setup.admin, ns, setup.n).await?;
+    let from = audit_offset(setup.audit);
+    let took = floor(
+        &setup.floor_client,
+        &setup.admin,
+        ns,
+        &created,
+        setup.concurrency,
+        events,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let counts = measure::audit_counts(setup.audit, FLOOR_USER, from, audit_offset(setup.audit));
+    if delete_after {
+        delete_namespace(&setup.admin, ns).await?;
+    }
+    Ok(Timed { took, counts })
+}
+
+/// The operator on `ns`: every object created while the big red button is pressed, then
+/// released, and timed until the watch sees everything Ready.
+async fn operator_part(setup: &Setup<'_>, ns: &str) -> Result<(Timed, Operator), Error> {
+    namespace(&setup.admin, ns).await?;
+    let button: Api<ConfigMap> = Api::namespaced(setup.admin.clone(), ns);
+    let press = |paused: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "tripreport-operator-control"},
+               "data": {"paused": paused}})
+    };
+    button
+        .patch(
+            "tripreport-operator-control",
+            &PatchParams::apply("bench"),
+            &Patch::Apply(press("true")),
+        )
+        .await?;
+    let kubeconfig = setup.out.join("operator.kubeconfig");
+    setup
+        .cp
+        .write_user_kubeconfig(OPERATOR_USER, &["system:masters"], &kubeconfig)?;
+    let binary = std::env::var_os("BENCH_OPERATOR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| setup.root.join("target/release/tripreport-operator"));
+    let log = std::fs::File::create(setup.out.join(format!("operator-{ns}.log")))?;
+    let mut command = Command::new(&binary);
+    command
+        .args([
+            "run",
+            "--namespace",
+            ns,
+            "--operator-namespace",
+            ns,
+            "--http-addr",
+            "127.0.0.1:0",
+        ])
+        .args([
+            "--concurrency",
+            &setup.concurrency.to_string(),
+            "--log-format",
+            "json",
+        ])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    testenv::die_with_this_thread(&mut command);
+    let operator = Operator(
+        command
+            .spawn()
+            .map_err(|e| format!("{}: {e}", binary.display()))?,
+    );
+    create_all(&setup.admin, ns, setup.n).await?;
+    // Every object exists and none is handled: releasing the button is "the last object
+    // created" with all the work still to do.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let profile = profiler(operator.0.id())?;
+    let from = audit_offset(setup.audit);
+    let released = Instant::now();
+    button
+        .patch(
+            "tripreport-operator-control",
+            &PatchParams::apply("bench"),
+            &Patch::Apply(press("false")),
+        )
+        .await?;
+    let done = converged(&setup.admin, ns, setup.n, 3 * setup.n).await?;
+    let took = done.duration_since(released);
+    if let Some(perf) = profile {
+        perf.stop();
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let counts = measure::audit_counts(setup.audit, OPERATOR_USER, from, audit_offset(setup.audit));
+    Ok((Timed { took, counts }, operator))
+}
+
+/// `perf record` of the operator during convergence, when BENCH_PROFILE names the output file
+/// (Debian's linux-perf; DWARF call graphs, since release builds have no frame pointers).
+fn profiler(pid: u32) -> Result<Option<Perf>, Error> {
+    let Some(path) = std::env::var_os("BENCH_PROFILE") else {
+        return Ok(None);
+    };
+    let mut command = Command::new("perf");
+    command
+        .args([
+            "record",
+            "-F",
+            "49",
+            "--call-graph",
+            "dwarf,8192",
+            "-p",
+            &pid.to_string(),
+            "-o",
+        ])
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    testenv::die_with_this_thread(&mut command);
+    let child = command.spawn().map_err(|e| format!("perf: {e}"))?;
+    // perf attaches in well under a second; the clock starts after.
+    std::thread::sleep(Duration::from_secs(1));
+    Ok(Some(Perf(child)))
+}
+
+/// A running `perf record`, stopped with SIGINT so that it writes its file.
+pub struct Perf(Child);
+
+impl Perf {
+    fn stop(mut self) {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.0.id() as libc::pid_t, libc::SIGINT) };
+        let _ = self.0.wait();
+    }
+}
+
+/// Deletes `ns` and waits until it is gone, so that the next part starts on a store no larger
+/// than the first part's (etcd keeps its size bounded; garbage collection is not timed).
+async fn delete_namespace(client: &Client, ns: &str) -> Result<(), Error> {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let _ = namespaces.delete(ns, &DeleteParams::default()).await;
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    while namespaces.get_opt(ns).await?.is_some() {
+        if Instant::now() > deadline {
+            return Err(format!("namespace {ns} still there after 30 minutes").into());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Ok(())
+}
