@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use futures::channel::mpsc::UnboundedSender;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::events::{Event, EventType, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
 use tracing::warn;
@@ -35,7 +35,7 @@ pub struct Context {
     pub config_maps: Store<ConfigMap>,
     /// Whether each of the three caches, and what is kept beside it, holds a full list.
     pub(super) synced: [Synced; 3],
-    pub(super) recorder: Recorder,
+    pub(super) recorders: super::events::Recorders,
     pub(super) reporter: Reporter,
     pub(super) failures: Mutex<HashMap<String, u32>>,
     /// Writes refused for good, not to be sent again over the same inputs.
@@ -171,7 +171,10 @@ impl Context {
         let result = if long_name {
             events::publish_long_named(&self.client, &self.reporter, &event, &reference).await
         } else {
-            self.recorder.publish(&event, &reference).await
+            self.recorders
+                .for_object(&reference)
+                .publish(&event, &reference)
+                .await
         };
         match result {
             Ok(()) => self.metrics.wrote("events"),

@@ -26,7 +26,7 @@ use std::time::Duration;
 use futures::{StreamExt, future};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::utils::Predicate as _;
 use kube::runtime::watcher;
@@ -242,7 +242,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     let written: Arc<Written> = Arc::default();
     let (relisted, relisted_events) = futures::channel::mpsc::unbounded();
     let context = Arc::new(Context {
-        recorder: Recorder::new(client.clone(), reporter.clone()),
+        recorders: events::Recorders::new(&client, &reporter),
         reporter,
         client,
         failures: Mutex::default(),
