@@ -171,12 +171,7 @@ pub async fn view(client: &Client, namespace: &str, name: &str) -> Result<Entry,
         }
         Err(e) => return Err(ReadError::from_kube(e)),
     };
-    let config_map_name = report
-        .status
-        .as_ref()
-        .and_then(|s| s.summary.as_ref())
-        .map(|s| s.config_map_name.clone())
-        .unwrap_or_else(|| crate::summary::config_map_name(name));
+    let config_map_name = super::model::summary_name(&report);
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
     let config_map = config_maps
         .get_opt(&config_map_name)

@@ -35,11 +35,8 @@ pub struct Entry {
 /// The three conditions a reader cares about, as the operator last wrote them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct State {
-    #[serde(rename = "ready")]
     pub ready: Cond,
-    #[serde(rename = "reviewed")]
     pub reviewed: Cond,
-    #[serde(rename = "summarized")]
     pub summarized: Cond,
 }
 
@@ -205,6 +202,17 @@ impl Entry {
             .into_iter()
             .flat_map(|p| p.document.projects.iter())
     }
+}
+
+/// The name the report's summary stands under: as its status records it, or as the operator
+/// would name it before its first status.
+pub fn summary_name(report: &ConferenceReport) -> String {
+    report
+        .status
+        .as_ref()
+        .and_then(|s| s.summary.as_ref())
+        .map(|s| s.config_map_name.clone())
+        .unwrap_or_else(|| crate::summary::config_map_name(&report.name_any()))
 }
 
 /// A managed ConfigMap's data as a summary; one without summary.md counts as missing, and a

@@ -42,16 +42,7 @@ impl Live {
             .state()
             .iter()
             .map(|report| {
-                let name = report
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.summary.as_ref())
-                    .map(|s| s.config_map_name.clone())
-                    .unwrap_or_else(|| {
-                        crate::summary::config_map_name(
-                            &report.meta().name.clone().unwrap_or_default(),
-                        )
-                    });
+                let name = super::model::summary_name(report);
                 let namespace = report.meta().namespace.clone().unwrap_or_default();
                 let config_map = self
                     .summaries
