@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 /// jemalloc for the operator's long-lived process: it returns memory after the burst of a full
 /// resync, where glibc's allocator held the peak (docs/benchmarks.md, issue 16).
-#[cfg(not(target_env = "msvc"))]
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

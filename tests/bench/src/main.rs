@@ -32,6 +32,7 @@ mod chart;
 mod floor;
 mod measure;
 mod objects;
+mod restart;
 mod rounds;
 mod run;
 

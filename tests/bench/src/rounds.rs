@@ -51,6 +51,23 @@ impl Drop for Operator {
     }
 }
 
+impl Operator {
+    /// Stops it as a rollout does: SIGTERM, so that it hands its Lease over, then waits for it
+    /// to exit (killed after `grace`).
+    pub async fn terminate(mut self, grace: Duration) {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Drop kills it.
+    }
+}
+
 /// The settings every round shares.
 pub struct Setup<'a> {
     pub cp: &'a ControlPlane,
@@ -168,42 +185,7 @@ async fn operator_part(setup: &Setup<'_>, ns: &str) -> Result<(Timed, Operator),
             &Patch::Apply(press("true")),
         )
         .await?;
-    let kubeconfig = setup.out.join("operator.kubeconfig");
-    setup
-        .cp
-        .write_user_kubeconfig(OPERATOR_USER, &["system:masters"], &kubeconfig)?;
-    let binary = std::env::var_os("BENCH_OPERATOR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| setup.root.join("target/release/tripreport-operator"));
-    let log = std::fs::File::create(setup.out.join(format!("operator-{ns}.log")))?;
-    let mut command = Command::new(&binary);
-    command
-        .args([
-            "run",
-            "--namespace",
-            ns,
-            "--operator-namespace",
-            ns,
-            "--http-addr",
-            "127.0.0.1:0",
-        ])
-        .args([
-            "--concurrency",
-            &setup.concurrency.to_string(),
-            "--log-format",
-            "json",
-        ])
-        .env("KUBECONFIG", &kubeconfig)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
-    testenv::die_with_this_thread(&mut command);
-    let operator = Operator(
-        command
-            .spawn()
-            .map_err(|e| format!("{}: {e}", binary.display()))?,
-    );
+    let operator = spawn_operator(setup, ns, 0)?;
     create_all(&setup.admin, ns, setup.n).await?;
     // Every object exists and none is handled: releasing the button is "the last object
     // created" with all the work still to do.
@@ -226,6 +208,46 @@ async fn operator_part(setup: &Setup<'_>, ns: &str) -> Result<(Timed, Operator),
     tokio::time::sleep(Duration::from_secs(2)).await;
     let counts = measure::audit_counts(setup.audit, OPERATOR_USER, from, audit_offset(setup.audit));
     Ok((Timed { took, counts }, operator))
+}
+
+/// The operator on `ns`, its HTTP port `port` (0: any), its log in the output directory.
+pub fn spawn_operator(setup: &Setup<'_>, ns: &str, port: u16) -> Result<Operator, Error> {
+    let kubeconfig = setup.out.join("operator.kubeconfig");
+    setup
+        .cp
+        .write_user_kubeconfig(OPERATOR_USER, &["system:masters"], &kubeconfig)?;
+    let binary = std::env::var_os("BENCH_OPERATOR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| setup.root.join("target/release/tripreport-operator"));
+    let log = std::fs::File::create(setup.out.join(format!("operator-{ns}-{port}.log")))?;
+    let mut command = Command::new(&binary);
+    command
+        .args([
+            "run",
+            "--namespace",
+            ns,
+            "--operator-namespace",
+            ns,
+            "--http-addr",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args([
+            "--concurrency",
+            &setup.concurrency.to_string(),
+            "--log-format",
+            "json",
+        ])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    testenv::die_with_this_thread(&mut command);
+    Ok(Operator(
+        command
+            .spawn()
+            .map_err(|e| format!("{}: {e}", binary.display()))?,
+    ))
 }
 
 /// `perf record` of the operator during convergence, when BENCH_PROFILE names the output file

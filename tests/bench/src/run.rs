@@ -12,6 +12,7 @@ use crate::measure::{
     unrelated_config_maps, writes,
 };
 use crate::objects::install_crds;
+use crate::restart;
 use crate::rounds::{Round, Setup, rounds};
 use crate::{Error, FLOOR_USER, OPERATOR_USER, env_number};
 
@@ -79,7 +80,8 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
         unrelated_result = Some((before_mib, after_mib, writes(&counts)));
     }
     let (_, _, cpu_seconds_end) = process_usage(pid);
-    drop(operator);
+    eprintln!("bench: restart over {n} converged reports");
+    let restarted = restart::restart(&setup, &ns, operator).await?;
 
     let seconds = |f: fn(&Round) -> Duration| {
         rounds
@@ -190,6 +192,17 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
         println!("{:<40} {:>19.1}MiB", "RSS after them", after);
         println!("{:<40} {:>22}", "operator writes meanwhile", writes);
     }
+    println!(
+        "{:<40} {:>21.1}s",
+        "restart: /readyz answers 200 after",
+        restarted.ready.as_secs_f64()
+    );
+    println!(
+        "{:<40} {:>21.1}s",
+        "restart: every object reconciled after",
+        restarted.reconciled.as_secs_f64()
+    );
+    println!("{:<40} {:>22}", "restart: writes", restarted.writes);
     println!("requests by verb during convergence (operator, last round):");
     for (k, v) in &last.operator.counts {
         println!("  {k:<42} {v:>12}");
@@ -223,6 +236,9 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
         "rss_before_unrelated_mib": unrelated_result.map(|r| r.0),
         "rss_after_unrelated_mib": unrelated_result.map(|r| r.1),
         "writes_during_unrelated": unrelated_result.map(|r| r.2),
+        "restart_ready_seconds": restarted.ready.as_secs_f64(),
+        "restart_reconciled_seconds": restarted.reconciled.as_secs_f64(),
+        "restart_writes": restarted.writes,
     });
     let text = serde_json::to_string_pretty(&results)?;
     for name in ["results.json".to_string(), format!("results-{n}.json")] {
@@ -230,7 +246,7 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
         std::fs::write(&path, &text)?;
         println!("wrote {}", path.display());
     }
-    Ok(idle_writes == 0 && unrelated_result.is_none_or(|r| r.2 == 0))
+    Ok(idle_writes == 0 && restarted.writes == 0 && unrelated_result.is_none_or(|r| r.2 == 0))
 }
 
 #[cfg(test)]
