@@ -39,14 +39,12 @@ pub async fn restart(setup: &Setup<'_>, ns: &str, old: Operator) -> Result<Resta
         {
             ready = Some(started.elapsed());
         }
-        if ready.is_some() {
-            if let Some((200, metrics)) = get(port, "/metrics").await {
-                let reports = reconciles(&metrics, "ConferenceReport");
-                let recs = reconciles(&metrics, "TalkRecommendation");
-                if reports >= setup.n as u64 && recs >= 3 * setup.n as u64 {
-                    break started.elapsed();
-                }
-            }
+        if ready.is_some()
+            && let Some((200, metrics)) = get(port, "/metrics").await
+            && reconciles(&metrics, "ConferenceReport") >= setup.n as u64
+            && reconciles(&metrics, "TalkRecommendation") >= 3 * setup.n as u64
+        {
+            break started.elapsed();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
