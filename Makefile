@@ -7,6 +7,8 @@ CARGO ?= cargo
 CLUSTER_DIR ?= target/cluster
 # Prints the cache directory of the control-plane binaries, building them first if needed.
 CONTROLPLANE := bash tests/controlplane/build.sh
+# Prints the cache directory of promtool and helm, building them first if needed.
+TOOLS := bash tests/controlplane/build-tools.sh
 # One cargo invocation for every binary, so features are unified once and nothing is built twice.
 BINS := $(CARGO) build --workspace --bins
 
@@ -17,6 +19,10 @@ help: ## List the targets
 .PHONY: controlplane
 controlplane: ## Build etcd, kube-apiserver, kube-controller-manager and kubectl (cached after the first time)
 	@$(CONTROLPLANE) >/dev/null
+
+.PHONY: tools
+tools: ## Build promtool and helm from their Go modules, for the monitoring and chart tests (cached after the first time)
+	@$(TOOLS) >/dev/null
 
 .PHONY: browser
 browser: ## Install Debian's chromium and chromium-driver for the browser test, if missing (needs root)
@@ -32,9 +38,9 @@ crds: ## Regenerate crds/ and docs/api.md from the Rust API types
 	$(CARGO) run --quiet -- api-docs > docs/api.md
 
 .PHONY: test
-test: controlplane browser ## Run the unit and integration tests against a real local control plane (and a headless Chromium)
+test: controlplane tools browser ## Run the unit and integration tests against a real local control plane (with promtool, helm and a headless Chromium)
 	@mkdir -p target
-	TRIPREPORT_CONTROLPLANE_BIN="$$($(CONTROLPLANE))" $(CARGO) test --workspace --all-targets 2>&1 | tee target/test.log
+	TRIPREPORT_CONTROLPLANE_BIN="$$($(CONTROLPLANE))" TRIPREPORT_TOOLS_BIN="$$($(TOOLS))" $(CARGO) test --workspace --all-targets 2>&1 | tee target/test.log
 	@# One closing line for the whole run: cargo prints one per test binary.
 	@awk '/^test result:/ {p += $$4; f += $$6} END {printf "total: %d passed, %d failed\n", p, f}' target/test.log
 

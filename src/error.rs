@@ -123,6 +123,25 @@ impl Error {
     }
 
     /// A fixed, small set of labels for metrics and log fields: never object names or error text.
+    /// Every value [`Error::reason`] can take: the metrics start each at 0, so that the first
+    /// failure of a kind is an increase Prometheus sees, not the birth of a series.
+    pub const REASONS: [&'static str; 14] = [
+        "TooLarge",
+        "Forbidden",
+        "NotFound",
+        "Conflict",
+        "Invalid",
+        "Throttled",
+        "ServerError",
+        "ApiError",
+        "Connection",
+        "MissingField",
+        "Encode",
+        "Halted",
+        "SummaryNameTaken",
+        "RefusedBefore",
+    ];
+
     pub fn reason(&self) -> &'static str {
         match self {
             Error::Kube(kube::Error::Api(status)) if etcd_too_large(status) => "TooLarge",

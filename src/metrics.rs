@@ -1,6 +1,7 @@
 //! Prometheus metrics. Labels come from small fixed sets (kind, result, reason, resource):
 //! never object names or error text, so the series count stays bounded.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -19,6 +20,13 @@ pub struct KindResult {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindReason {
     pub kind: &'static str,
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindStatusReason {
+    pub kind: &'static str,
+    pub status: &'static str,
     pub reason: &'static str,
 }
 
@@ -44,6 +52,10 @@ pub struct Metrics {
     button_unread: Gauge,
     watch_errors: Family<Kind, Counter>,
     remembered: Family<Memo, Gauge>,
+    ready: Family<KindStatusReason, Gauge>,
+    stalled: Family<KindReason, Gauge>,
+    /// The state series set so far: one that no object is in any more reads 0, not its last count.
+    states_set: std::sync::Mutex<(HashSet<KindStatusReason>, HashSet<KindReason>)>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -66,6 +78,8 @@ impl Default for Metrics {
         let button_unread = Gauge::default();
         let watch_errors = Family::<Kind, Counter>::default();
         let remembered = Family::<Memo, Gauge>::default();
+        let ready = Family::<KindStatusReason, Gauge>::default();
+        let stalled = Family::<KindReason, Gauge>::default();
         registry.register(
             "reconciles",
             "Reconciles by kind and result (success, error, skipped: not the leader, paused or suspended)",
@@ -116,6 +130,30 @@ impl Default for Metrics {
             "Entries in each of the operator's per-object memos: bounded by the live objects",
             remembered.clone(),
         );
+        registry.register(
+            "ready",
+            "Cached objects by kind and by their Ready condition's status and reason (reasons the operator does not write count as Other; no Ready yet is Unknown/Unset)",
+            ready.clone(),
+        );
+        registry.register(
+            "stalled",
+            "Cached objects with Stalled=True, by kind and reason: nothing changes for them without a spec change",
+            stalled.clone(),
+        );
+        // Series that alerts take increase() of exist from the start, at 0.
+        for kind in ["ConferenceReport", "TalkRecommendation"] {
+            for reason in crate::error::Error::REASONS {
+                let _ = errors.get_or_create(&KindReason { kind, reason });
+            }
+        }
+        for kind in ["ConferenceReport", "TalkRecommendation"] {
+            for reason in ["InvalidSpec", "SummaryFailed", "SummaryNameTaken"] {
+                let _ = stalled.get_or_create(&KindReason { kind, reason });
+            }
+        }
+        for kind in ["ConferenceReport", "TalkRecommendation", "ConfigMap"] {
+            let _ = watch_errors.get_or_create(&Kind { kind });
+        }
         Self {
             registry,
             reconciles,
@@ -128,6 +166,9 @@ impl Default for Metrics {
             button_unread,
             watch_errors,
             remembered,
+            ready,
+            stalled,
+            states_set: Default::default(),
         }
     }
 }
@@ -176,6 +217,38 @@ impl Metrics {
             .set(i64::try_from(entries).unwrap_or(i64::MAX));
     }
 
+    /// One kind's objects by state (`controller::states`).
+    pub fn set_states(&self, kind: &'static str, states: &crate::controller::states::States) {
+        let Ok(mut set) = self.states_set.lock() else {
+            return;
+        };
+        let (ready_set, stalled_set) = &mut *set;
+        for key in ready_set.iter().filter(|k| k.kind == kind) {
+            if !states.ready.contains_key(&(key.status, key.reason)) {
+                self.ready.get_or_create(key).set(0);
+            }
+        }
+        for (&(status, reason), &count) in &states.ready {
+            let key = KindStatusReason {
+                kind,
+                status,
+                reason,
+            };
+            self.ready.get_or_create(&key).set(count);
+            ready_set.insert(key);
+        }
+        for key in stalled_set.iter().filter(|k| k.kind == kind) {
+            if !states.stalled.contains_key(key.reason) {
+                self.stalled.get_or_create(key).set(0);
+            }
+        }
+        for (&reason, &count) in &states.stalled {
+            let key = KindReason { kind, reason };
+            self.stalled.get_or_create(&key).set(count);
+            stalled_set.insert(key);
+        }
+    }
+
     pub fn watch_failed(&self, kind: &'static str) {
         self.watch_errors.get_or_create(&Kind { kind }).inc();
     }
@@ -191,6 +264,61 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error counters alerts take increase() of exist at 0 before the first failure.
+    #[test]
+    fn error_series_start_at_zero() {
+        let text = Metrics::default().encode().unwrap();
+        for sample in [
+            r#"tripreport_reconcile_errors_total{kind="ConferenceReport",reason="Forbidden"} 0"#,
+            r#"tripreport_reconcile_errors_total{kind="TalkRecommendation",reason="Connection"} 0"#,
+            r#"tripreport_watch_errors_total{kind="ConfigMap"} 0"#,
+        ] {
+            assert!(text.lines().any(|l| l == sample), "no {sample} in:\n{text}");
+        }
+    }
+
+    /// A state no object is in any more reads 0, not its last count, so an alert on it resolves.
+    #[test]
+    fn states_that_empty_read_zero() {
+        use crate::controller::states::States;
+        let metrics = Metrics::default();
+        let mut states = States::default();
+        states.ready.insert(("False", "InvalidSpec"), 2);
+        states.stalled.insert("InvalidSpec", 2);
+        metrics.set_states("ConferenceReport", &states);
+        let text = metrics.encode().unwrap();
+        assert!(
+            text.contains(
+                r#"tripreport_ready{kind="ConferenceReport",status="False",reason="InvalidSpec"} 2"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"tripreport_stalled{kind="ConferenceReport",reason="InvalidSpec"} 2"#),
+            "{text}"
+        );
+        let mut fixed = States::default();
+        fixed.ready.insert(("True", "Published"), 2);
+        metrics.set_states("ConferenceReport", &fixed);
+        let text = metrics.encode().unwrap();
+        assert!(
+            text.contains(
+                r#"tripreport_ready{kind="ConferenceReport",status="False",reason="InvalidSpec"} 0"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"tripreport_stalled{kind="ConferenceReport",reason="InvalidSpec"} 0"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"tripreport_ready{kind="ConferenceReport",status="True",reason="Published"} 2"#
+            ),
+            "{text}"
+        );
+    }
 
     #[test]
     fn metrics_are_exposed_with_fixed_labels() {

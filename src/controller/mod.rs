@@ -16,6 +16,7 @@ mod outcome;
 mod publish;
 mod recommendation;
 mod report;
+pub mod states;
 mod watches;
 mod writes;
 
@@ -307,6 +308,16 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         loop {
             metrics.set_objects("ConferenceReport", report_store.len());
             metrics.set_objects("TalkRecommendation", rec_store.len());
+            let reports = report_store.state();
+            let conditions = reports
+                .iter()
+                .map(|r| r.status.as_ref().map_or(&[][..], |s| &s.conditions[..]));
+            metrics.set_states("ConferenceReport", &states::States::count(conditions));
+            let recs = rec_store.state();
+            let conditions = recs
+                .iter()
+                .map(|r| r.status.as_ref().map_or(&[][..], |s| &s.conditions[..]));
+            metrics.set_states("TalkRecommendation", &states::States::count(conditions));
             housekeeping.forget_deleted();
             tokio::time::sleep(Duration::from_secs(5)).await;
         }

@@ -20,7 +20,7 @@ pub struct ReviewOutcome {
 
 /// People are named by free text; "Jane Doe", " jane doe " and "Jane\u{200B} Doe" are the same
 /// person, and a name that is only blanks or invisible characters is nobody.
-fn same_person(a: &str, b: &str) -> bool {
+pub fn same_person(a: &str, b: &str) -> bool {
     let a = normalize(a);
     !a.is_empty() && a == normalize(b)
 }

@@ -10,6 +10,7 @@
 mod lines;
 mod read;
 mod schema;
+mod warnings;
 
 pub use read::{Document, read, read_str};
 
@@ -40,6 +41,8 @@ pub enum OfflineError {
 /// What happens to a document once applied, as far as can be told offline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// The API server accepts it and `kubectl apply` prints a warning (deploy/admission/).
+    Warned,
     /// The operator will say so in a condition (ReportNotFound): not an error.
     Warning,
     /// The operator will set Ready=False, reason InvalidSpec.
@@ -64,6 +67,7 @@ impl fmt::Display for Finding {
             Severity::Rejected => "the API server rejects this",
             Severity::Invalid => "the operator reports InvalidSpec",
             Severity::Warning => "the operator reports ReportNotFound",
+            Severity::Warned => "kubectl apply warns",
         };
         write!(
             f,
@@ -214,6 +218,7 @@ pub fn validate(documents: &[Document], mut findings: Vec<Finding>) -> Report {
         }
     }
 
+    findings.extend(objects.iter().filter_map(warnings::at_apply));
     let checked = objects.len();
     let mut reports: BTreeMap<(String, String), ConferenceReportSpec> = BTreeMap::new();
     let mut recs: Vec<(String, String, TalkRecommendationSpec)> = Vec::new();

@@ -416,6 +416,10 @@ async fn the_cluster_wide_install_is_accepted_by_the_api_server() {
             "deployment.apps/tripreport-operator",
             "poddisruptionbudget.policy/tripreport-operator",
             "networkpolicy.networking.k8s.io/tripreport-operator",
+            "validatingadmissionpolicy.admissionregistration.k8s.io/tripreports.dev-author-approval",
+            "validatingadmissionpolicy.admissionregistration.k8s.io/tripreports.dev-self-review",
+            "validatingadmissionpolicybinding.admissionregistration.k8s.io/tripreports.dev-author-approval",
+            "validatingadmissionpolicybinding.admissionregistration.k8s.io/tripreports.dev-self-review",
         ],
     );
     // The CRDs in deploy/ are crds/ itself, not a copy.

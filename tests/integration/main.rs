@@ -2,13 +2,16 @@
 //! built from their Go modules). One test binary, so one control plane for the whole run; each
 //! test takes a namespace of its own.
 
+mod admission;
 mod bad_input;
 mod browser;
+mod chart;
 mod control_plane;
 mod controls;
 mod deploy;
 mod gitops;
 mod honesty;
+mod monitoring;
 mod offline;
 mod operator;
 mod ownership;

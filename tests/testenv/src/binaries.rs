@@ -53,7 +53,12 @@ impl Binaries {
 }
 
 fn build() -> Result<PathBuf, Error> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../controlplane/build.sh");
+    run_script("../controlplane/build.sh")
+}
+
+/// Runs one of the build scripts and returns the directory it prints.
+fn run_script(relative: &str) -> Result<PathBuf, Error> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
     let output = Command::new("bash")
         .arg(&script)
         .stdin(Stdio::null())
@@ -75,4 +80,28 @@ fn build() -> Result<PathBuf, Error> {
         )));
     }
     Ok(PathBuf::from(dir))
+}
+
+/// Set by the Makefile (or by hand) to skip asking build-tools.sh where promtool and helm are.
+pub const TOOLS_DIR_ENV: &str = "TRIPREPORT_TOOLS_BIN";
+
+/// The path of an ecosystem tool (`promtool`, `helm`): from `TRIPREPORT_TOOLS_BIN`, or else the
+/// directory tests/controlplane/build-tools.sh prints, building them first if missing.
+pub fn tool(name: &str) -> Result<PathBuf, Error> {
+    static DIR: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| match std::env::var_os(TOOLS_DIR_ENV) {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => run_script("../controlplane/build-tools.sh").map_err(|e| e.to_string()),
+    });
+    let path = dir
+        .as_ref()
+        .map_err(|e| Error::Binaries(e.clone()))?
+        .join(name);
+    if !path.is_file() {
+        return Err(Error::Binaries(format!(
+            "{} is missing; run tests/controlplane/build-tools.sh",
+            path.display()
+        )));
+    }
+    Ok(path)
 }

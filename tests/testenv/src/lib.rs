@@ -27,7 +27,7 @@ use kube::config::{
 };
 use kube::{Api, Client, Config};
 
-pub use binaries::{BIN_DIR_ENV, Binaries};
+pub use binaries::{BIN_DIR_ENV, Binaries, TOOLS_DIR_ENV, tool};
 use certs::{CertAndKey, CertificateAuthority, ServiceAccountKey};
 pub use process::Lifetime;
 pub use process::die_with_this_thread;
