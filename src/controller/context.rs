@@ -44,6 +44,8 @@ pub struct Context {
     pub(super) warnings: Warnings,
     /// What the operator wrote, over which view, and which echoes to expect.
     pub(super) written: Arc<Written>,
+    /// Report bodies not yet rendered (the cache holds reports without them).
+    pub(super) bodies: Arc<super::bodies::Bodies>,
     /// What each report's last reconcile decided about its recommendations.
     pub(super) listings: Listings,
     /// Recommendations whose report's decision about them changed: reconciled again.
@@ -216,6 +218,8 @@ impl Context {
         self.warnings.retain(exists);
         self.written.retain(exists);
         self.listings.retain(report_exists);
+        self.bodies.retain(exists);
+        self.metrics.set_remembered("bodies", self.bodies.held());
         self.metrics.set_remembered("written", self.written.len());
         self.metrics.set_remembered(
             "failures",

@@ -7,6 +7,7 @@
 //! `writes`); every write first asks the gate (`crate::gate`): only the leader writes, and
 //! nobody writes while the big red button is pressed.
 
+mod bodies;
 mod context;
 mod events;
 mod index;
@@ -184,6 +185,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         instance: Some(settings.identity.clone()),
     };
     let watch_health = (health.clone(), metrics.clone());
+    let bodies: Arc<bodies::Bodies> = Arc::default();
     // One watch per kind. Each fills its cache, then hands the event to the triggers: a
     // controller's own objects pass only on a new generation (a report's also on annotation
     // changes, for requested-at), so its own status writes do not come back as reconciles; the
@@ -197,7 +199,13 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         reports,
         watch_health.clone(),
         watcher::Config::default().any_semantic(),
-        |_| {},
+        {
+            // A report is cached without its body, held apart until it is rendered.
+            let bodies = bodies.clone();
+            move |report: &mut ConferenceReport| {
+                bodies.take(key("ConferenceReport", report), report)
+            }
+        },
         |_, _| {},
     );
     let rec_index = index::RecommendationIndex::default();
@@ -250,6 +258,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         refusals: Refusals::default(),
         warnings: Warnings::default(),
         written: written.clone(),
+        bodies,
         listings: Listings::default(),
         relisted,
         reports: report_store.clone(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kube::runtime::controller::Action;
-use kube::{Resource, ResourceExt};
+use kube::{Api, Resource, ResourceExt};
 use tracing::{debug, instrument};
 
 use super::listing::{Entry, State};
@@ -42,6 +42,17 @@ pub async fn reconcile(
     })?;
     let name = report.name_any();
     let key = super::key(KIND, &*report);
+    // The generation whose body is let go once this reconcile has settled it.
+    let generation = report.meta().generation;
+    let report = if report.spec.suspend == Some(true) {
+        report
+    } else {
+        match whole(&ctx, report, &key).await? {
+            Some(report) => report,
+            // Deleted meanwhile: its deletion is on its way through the watch.
+            None => return Ok(Reconciled::done(Action::await_change())),
+        }
+    };
 
     // Read: its recommendations, from the cache (as new as the event that triggered this
     // reconcile; a newer change triggers another).
@@ -54,6 +65,7 @@ pub async fn reconcile(
     let publish = match decide(&report, recommendations, &now)? {
         Decision::Suspended => {
             debug!("suspended; no writes");
+            ctx.bodies.release(&key, generation);
             ctx.list(
                 &namespace,
                 &name,
@@ -64,6 +76,7 @@ pub async fn reconcile(
         Decision::Invalid { status, considered } => {
             // The last good summary stays in place; only a valid spec replaces it.
             write(&ctx, &report, &key, status).await?;
+            ctx.bodies.release(&key, generation);
             ctx.list(
                 &namespace,
                 &name,
@@ -95,6 +108,7 @@ pub async fn reconcile(
                 ctx.warn(&*report, &key, LANGUAGE_MISMATCH, mismatch).await;
             }
             ctx.record_success(&key);
+            ctx.bodies.release(&key, generation);
             let rendered = &publish.rendered;
             let state = State::Published {
                 config_map: publish.config_map.clone(),
@@ -114,6 +128,7 @@ pub async fn reconcile(
             // from outside is tried again with no change to the report; any other waits for
             // new inputs (or a requested-at), since the same write would fail the same way.
             write(&ctx, &report, &key, publish.failed(&report, &error, &now)).await?;
+            ctx.bodies.release(&key, generation);
             let state = State::Failed(error.to_string());
             ctx.list(&namespace, &name, entry(&report, considered, state));
             let action = if error.heals_from_outside() {
@@ -140,6 +155,27 @@ pub async fn reconcile(
             Err(error)
         }
     }
+}
+
+/// The report with its body: the one held since the watch brought this generation, or else
+/// the report as the API server has it now (None if it is gone).
+async fn whole(
+    ctx: &Context,
+    cached: Arc<ConferenceReport>,
+    key: &str,
+) -> Result<Option<Arc<ConferenceReport>>, Error> {
+    if let Some(body) = ctx.bodies.get(key, cached.meta().generation) {
+        let mut report = (*cached).clone();
+        report.spec.body = body.map(|b| b.to_string());
+        return Ok(Some(Arc::new(report)));
+    }
+    let namespace = cached.namespace().unwrap_or_default();
+    let api: Api<ConferenceReport> = Api::namespaced(ctx.client.clone(), &namespace);
+    let read = api.get_opt(&cached.name_any()).await.map_err(Error::Kube)?;
+    Ok(read.map(|mut report| {
+        report.meta_mut().managed_fields = None;
+        Arc::new(report)
+    }))
 }
 
 pub fn error_policy(report: Arc<ConferenceReport>, error: &Error, ctx: Arc<Context>) -> Action {

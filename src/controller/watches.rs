@@ -78,7 +78,7 @@ pub fn fan_out<K, const N: usize>(
     api: Api<K>,
     health: (Arc<WatchHealth>, Arc<Metrics>),
     config: watcher::Config,
-    shrink: fn(&mut K),
+    shrink: impl FnMut(&mut K) + Send + 'static,
     observe: impl FnMut(&watcher::Event<K>, &Store<K>) + Send + 'static,
 ) -> FannedOut<K, N>
 where
@@ -92,7 +92,7 @@ where
 fn fan_out_of<K, const N: usize>(
     events: impl futures::Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static,
     health: (Arc<WatchHealth>, Arc<Metrics>),
-    shrink: fn(&mut K),
+    mut shrink: impl FnMut(&mut K) + Send + 'static,
     mut observe: impl FnMut(&watcher::Event<K>, &Store<K>) + Send + 'static,
 ) -> FannedOut<K, N>
 where

@@ -441,6 +441,21 @@ async fn changing_a_rating_reorders_and_deleting_a_recommendation_removes_it() {
     let f = fixture("reorder", true).await;
     three_talks(&f).await;
     wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
+    // Once rendered, the operator lets go of the report's body; the next render reads it again.
+    let operator = f.operator.as_ref().expect("an operator");
+    eventually("the operator to hold no report body", TIMEOUT, || async {
+        let (_, metrics) = operator.get("/metrics").await?;
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with("tripreport_remembered{memo=\"bodies\"}"))
+            .ok_or("no memo of bodies in /metrics")?;
+        if line.ends_with(" 0") {
+            Ok(())
+        } else {
+            Err(line.to_string())
+        }
+    })
+    .await;
     f.apply_ok(
         &f.recs,
         recommendation(
@@ -451,7 +466,7 @@ async fn changing_a_rating_reorders_and_deleting_a_recommendation_removes_it() {
         ),
     )
     .await;
-    wait_summary(
+    let reordered = wait_summary(
         &f,
         "kubecon-eu-2019",
         &[
@@ -461,6 +476,11 @@ async fn changing_a_rating_reorders_and_deleting_a_recommendation_removes_it() {
         ],
     )
     .await;
+    let markdown = &reordered.data.expect("data")["summary.md"];
+    assert!(
+        markdown.contains("Three days, seven thousand people, and a lot to bring home."),
+        "the body is in the summary rendered after it was let go:\n{markdown}"
+    );
     f.recs
         .delete("loki", &DeleteParams::default())
         .await

@@ -156,8 +156,10 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// The JSON size of what the operator caches for `ns`: its reports, its recommendations and its
-/// summaries (the ConfigMaps its label selector admits), in the form it caches them: without
-/// managedFields, and summaries with their data replaced by its digest. Returns (objects, bytes).
+/// summaries (the ConfigMaps its label selector admits), without managedFields, and summaries
+/// with their data replaced by its digest. Reports are counted with their bodies, which the
+/// operator holds only until it renders them: the memory goal was set on this size (issue 16),
+/// and stays set on it. Returns (objects, bytes).
 pub async fn cached_json(client: &Client, ns: &str) -> Result<(usize, usize), Error> {
     let mut objects = 0;
     let mut bytes = 0;
