@@ -61,28 +61,10 @@ pub async fn publish(
         return Err(Error::RefusedBefore(message));
     }
     let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &namespace);
-    if existing.is_none() {
-        // The cache holds only ConfigMaps with the operator's label: one of someone else's may
-        // stand under this name, and is never written or adopted; one of ours whose label was
-        // removed by hand is ours still, and gets it back.
-        if let Some(other) = api.get_metadata_opt(&cm_name).await?
-            && !summary::is_ours(&other.metadata, report.uid().as_deref().unwrap_or_default())
-        {
-            return Err(Error::SummaryNameTaken { name: cm_name });
-        }
-    }
     ctx.writable()?;
-    let applied = match api
-        .patch(
-            &cm_name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(body),
-        )
-        .await
-    {
+    let applied = match write(ctx, &api, report, desired, &body, existing.is_none()).await {
         Ok(applied) => applied,
-        Err(e) => {
-            let error = Error::Kube(e);
+        Err(error) => {
             if error.is_permanent() && !error.heals_from_outside() {
                 ctx.refusals
                     .refused(report_key, WRITE, inputs, error.to_string());
@@ -117,4 +99,48 @@ pub async fn publish(
     )
     .await;
     Ok(())
+}
+
+/// No object ever has this resourceVersion: etcd's first write is revision 2. As a precondition
+/// of an apply, it makes the apply a create that fails with 409 if anything stands under the
+/// name (the API server checks a resourceVersion only against an existing object).
+const ABSENT: &str = "1";
+
+/// Applies `body`. With `first` (the cache holds no summary under this name), the apply only
+/// creates: the cache holds only ConfigMaps with the operator's label, so one of someone else's
+/// may stand under this name, and is never written or adopted. Only then is the name looked
+/// up: one of ours whose label was removed by hand is ours still, and gets it back.
+async fn write(
+    ctx: &Context,
+    api: &Api<ConfigMap>,
+    report: &ConferenceReport,
+    desired: &ConfigMap,
+    body: &serde_json::value::RawValue,
+    first: bool,
+) -> Result<ConfigMap, Error> {
+    let name = desired.name_any();
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    if first {
+        let mut create = desired.clone();
+        create.metadata.resource_version = Some(ABSENT.into());
+        let conflict = match api
+            .patch(&name, &params, &Patch::Apply(super::apply_body(&create)?))
+            .await
+        {
+            Err(kube::Error::Api(status)) if status.code == 409 => status,
+            other => return other.map_err(Error::Kube),
+        };
+        match api.get_metadata_opt(&name).await? {
+            Some(other)
+                if summary::is_ours(
+                    &other.metadata,
+                    report.uid().as_deref().unwrap_or_default(),
+                ) => {}
+            Some(_) => return Err(Error::SummaryNameTaken { name }),
+            // Deleted since: the next attempt creates it.
+            None => return Err(Error::Kube(kube::Error::Api(conflict))),
+        }
+        ctx.writable()?;
+    }
+    Ok(api.patch(&name, &params, &Patch::Apply(body)).await?)
 }

@@ -1,11 +1,13 @@
 //! The operator writes only what it owns: a user's ConfigMap standing under a summary's name is
 //! never written, adopted or deleted; a summary whose ownerReferences were removed by hand is
-//! given them back at once, so garbage collection still takes it with its report.
+//! given them back at once, so garbage collection still takes it with its report; one whose
+//! label was removed by hand is the operator's still, and gets its label back.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
+use kube::ResourceExt;
 use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
 use serde_json::json;
 
@@ -207,4 +209,59 @@ async fn a_summary_stripped_of_its_owner_is_given_it_back_and_goes_with_its_repo
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_summary_stripped_of_its_label_is_ours_still_and_gets_it_back() {
+    let f = fixture("label-removed", true).await;
+    three_talks(&f).await;
+    wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
+    let before = f
+        .config_maps
+        .get("kubecon-eu-2019-summary")
+        .await
+        .expect("the summary");
+    // Without its label, the summary leaves the operator's cache: to the operator, the name is
+    // taken by a ConfigMap it does not hold, which its owner reference shows to be its own.
+    f.config_maps
+        .patch(
+            "kubecon-eu-2019-summary",
+            &PatchParams::default(),
+            &Patch::Json::<()>(
+                serde_json::from_value(json!([
+                    {"op": "remove", "path": "/metadata/labels/app.kubernetes.io~1managed-by"}
+                ]))
+                .expect("a JSON patch"),
+            ),
+        )
+        .await
+        .expect("remove the label");
+    eventually("the label to be restored", TIMEOUT, || async {
+        let cm = f
+            .config_maps
+            .get("kubecon-eu-2019-summary")
+            .await
+            .map_err(|e| e.to_string())?;
+        match cm.labels().get("app.kubernetes.io/managed-by") {
+            Some(value) if value == "tripreport-operator" => Ok(cm),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let after = f
+        .config_maps
+        .get("kubecon-eu-2019-summary")
+        .await
+        .expect("the summary");
+    assert_eq!(after.metadata.uid, before.metadata.uid, "the same object");
+    assert_eq!(after.data, before.data);
+    let reported = f
+        .wait_condition(&f.reports, "kubecon-eu-2019", "Ready", "True", None)
+        .await;
+    assert_ne!(
+        condition(&reported, "Stalled").map(|c| c["status"].clone()),
+        Some(json!("True")),
+        "not taken for someone else's: {:?}",
+        reported.data["status"]
+    );
 }
