@@ -2,6 +2,8 @@
 //! make too long shortened, and Recorders sharded by object.
 
 use std::hash::{Hash as _, Hasher as _};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::Client;
@@ -13,23 +15,77 @@ use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 /// 5.9 % of the operator's CPU at N = 10,000 (docs/profile-10000.svg), with every reconciler that
 /// publishes waiting on the lock meanwhile. Sharded by object, each cache holds about N/64 Events.
 /// An object's Events always go to the same shard, so its series form exactly as before.
-pub struct Recorders(Vec<Recorder>);
+///
+/// The Recorder drops Events older than its six minutes only when it publishes again, so after
+/// a burst (a first convergence, a resync) a quiet shard would hold its Events for good: 3 KiB a
+/// report. A shard quiet for longer than that window is given a new, empty Recorder, as
+/// client-go's recorder forgets on a timer: everything dropped was past the window anyway.
+pub struct Recorders {
+    client: Client,
+    reporter: Reporter,
+    shards: Vec<Mutex<Shard>>,
+}
+
+struct Shard {
+    recorder: Recorder,
+    /// The last publish since this Recorder was made, if any.
+    last: Option<Instant>,
+}
+
+/// kube-runtime's `CACHE_TTL`: how long its Recorder keeps an Event to count repeats in a series.
+pub const SERIES_WINDOW: Duration = Duration::from_secs(6 * 60);
 
 impl Recorders {
     pub const SHARDS: usize = 64;
 
     pub fn new(client: &Client, reporter: &Reporter) -> Self {
-        Recorders(
-            (0..Self::SHARDS)
-                .map(|_| Recorder::new(client.clone(), reporter.clone()))
+        Recorders {
+            client: client.clone(),
+            reporter: reporter.clone(),
+            shards: (0..Self::SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        recorder: Recorder::new(client.clone(), reporter.clone()),
+                        last: None,
+                    })
+                })
                 .collect(),
-        )
+        }
     }
 
-    /// The Recorder for `reference`'s Events.
-    pub fn for_object(&self, reference: &ObjectReference) -> &Recorder {
-        &self.0[shard(reference, self.0.len())]
+    /// The Recorder for `reference`'s Events, about to publish one.
+    pub fn for_object(&self, reference: &ObjectReference) -> Recorder {
+        let mut shard = lock(&self.shards[shard(reference, self.shards.len())]);
+        shard.last = Some(Instant::now());
+        shard.recorder.clone()
     }
+
+    /// Gives every shard that has published nothing for longer than the series window a new
+    /// Recorder, so that the old one's Events are freed. Returns how many were renewed.
+    pub fn forget_quiet(&self, now: Instant) -> usize {
+        let mut renewed = 0;
+        for shard in &self.shards {
+            let mut shard = lock(shard);
+            if shard
+                .last
+                .is_some_and(|last| now.saturating_duration_since(last) > SERIES_WINDOW)
+            {
+                *shard = Shard {
+                    recorder: Recorder::new(self.client.clone(), self.reporter.clone()),
+                    last: None,
+                };
+                renewed += 1;
+            }
+        }
+        renewed
+    }
+}
+
+/// A shard's lock, even if a holder panicked: a shard holds nothing a panic can leave half-made.
+fn lock(shard: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
+    shard
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Which of `shards` an object's Events go to: by kind, namespace and name, the identity the
@@ -158,5 +214,28 @@ mod tests {
             lowest.is_some_and(|&c| c > 78) && highest.is_some_and(|&c| c < 312),
             "{counts:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_shard_quiet_for_longer_than_the_series_window_gets_a_new_recorder() {
+        let config = kube::Config::new("http://127.0.0.1:9".parse().expect("a URL"));
+        let client = Client::try_from(config).expect("a client that never connects");
+        let reporter = Reporter {
+            controller: "test".into(),
+            instance: None,
+        };
+        let recorders = Recorders::new(&client, &reporter);
+        let start = Instant::now();
+        assert_eq!(recorders.forget_quiet(start), 0, "none has published");
+        let _ = recorders.for_object(&reference("a"));
+        let _ = recorders.for_object(&reference("a"));
+        assert_eq!(
+            recorders.forget_quiet(start + Duration::from_secs(5 * 60)),
+            0,
+            "its Events may still count in a series"
+        );
+        let after = start + SERIES_WINDOW + Duration::from_secs(60);
+        assert_eq!(recorders.forget_quiet(after), 1);
+        assert_eq!(recorders.forget_quiet(after), 0, "renewed once");
     }
 }
