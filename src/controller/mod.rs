@@ -76,6 +76,19 @@ where
     }
 }
 
+/// Every report is looked at again this often, as a safety net; a converged one writes nothing
+/// then. One timer for all of them, rather than an hourly requeue each: kube-runtime's scheduler
+/// keeps about 0.8 KiB for every object it has a requeue for.
+const RESYNC: Duration = Duration::from_secs(3600);
+
+/// A tick every `period`, the first one `period` from now.
+fn every(period: Duration) -> impl futures::Stream<Item = ()> + Send + Sync + 'static {
+    futures::stream::unfold((), move |()| async move {
+        tokio::time::sleep(period).await;
+        Some(((), ()))
+    })
+}
+
 fn controller_config(concurrency: u16) -> kube::runtime::controller::Config {
     kube::runtime::controller::Config::default().concurrency(concurrency)
 }
@@ -287,6 +300,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
             Some(ObjectRef::new(&rec.spec.report_ref.name).within(&namespace))
         })
         .reconcile_all_on(gate.reopened())
+        .reconcile_all_on(every(RESYNC))
         .with_config(controller_config(settings.concurrency));
     // A report's arrival, spec change or deletion concerns the recommendations that name it;
     // so does what its reconcile decided about them.
@@ -328,6 +342,9 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
                 .map(|r| r.status.as_ref().map_or(&[][..], |s| &s.conditions[..]));
             metrics.set_states("TalkRecommendation", &states::States::count(conditions));
             housekeeping.forget_deleted();
+            housekeeping
+                .recorders
+                .forget_quiet(std::time::Instant::now());
             tokio::time::sleep(Duration::from_secs(5)).await;
         }
     });

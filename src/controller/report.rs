@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use kube::runtime::controller::Action;
 use kube::{Api, Resource, ResourceExt};
@@ -17,9 +16,6 @@ use crate::api::{ConferenceReport, ConferenceReportStatus};
 use crate::decide::conditions::{self, READY};
 use crate::decide::report::{Considered, Decision, RECOVERED_FROM, WARNED, decide};
 use crate::error::{Error, backoff};
-
-/// A converged report is looked at again this often, as a safety net; it writes nothing then.
-const RESYNC: Duration = Duration::from_secs(3600);
 
 const KIND: &str = "ConferenceReport";
 
@@ -120,7 +116,8 @@ pub async fn reconcile(
                 total: rendered.total,
             };
             ctx.list(&namespace, &name, entry(&report, considered, state));
-            Ok(Reconciled::done(Action::requeue(RESYNC)))
+            // Looked at again on a change, or at the hourly resync (`super::RESYNC`).
+            Ok(Reconciled::done(Action::await_change()))
         }
         Err(Error::Halted) => Err(Error::Halted),
         Err(error) if error.is_permanent() => {
