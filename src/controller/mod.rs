@@ -77,8 +77,8 @@ where
 }
 
 /// Every report is looked at again this often, as a safety net; a converged one writes nothing
-/// then. One timer for all of them, rather than an hourly requeue each: kube-runtime's scheduler
-/// keeps about 0.8 KiB for every object it has a requeue for.
+/// then. One timer for all of them, rather than an hourly requeue each, which kube-runtime's
+/// scheduler would hold an entry for per report.
 const RESYNC: Duration = Duration::from_secs(3600);
 
 /// A tick every `period`, the first one `period` from now.

@@ -66,6 +66,17 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
     // The goal: steady RSS at most 40 MB plus 1.0 times the JSON size of the cached objects.
     let rss_goal_mib = (40e6 + 1.0 * cached_bytes as f64) / (1024.0 * 1024.0);
 
+    // kube-runtime's Recorders hold six minutes of Events; the operator lets a quiet shard's go
+    // after that (0: not measured).
+    let quiet = Duration::from_secs(env_number("BENCH_QUIET_SECONDS", 0));
+    let quiet_mib = if quiet.is_zero() {
+        None
+    } else {
+        eprintln!("bench: {quiet:?} with no change");
+        tokio::time::sleep(quiet).await;
+        Some(process_usage(pid).1)
+    };
+
     let unrelated = env_number("BENCH_UNRELATED_CONFIGMAPS", 50_000) as usize;
     let mut unrelated_result = None;
     if unrelated > 0 {
@@ -183,6 +194,13 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
         "{:<40} {:>19.1}MiB",
         "RSS goal: 40 MB + 1.0 x JSON size", rss_goal_mib
     );
+    if let Some(mib) = quiet_mib {
+        println!(
+            "{:<40} {:>19.1}MiB",
+            format!("operator RSS, {}s after the last edit", quiet.as_secs()),
+            mib
+        );
+    }
     if let Some((before, after, writes)) = unrelated_result {
         println!(
             "{:<40} {:>19.1}MiB",
@@ -229,6 +247,7 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
         "edit_latency_p50_ms": p50.as_secs_f64() * 1000.0, "edit_latency_p99_ms": p99.as_secs_f64() * 1000.0,
         "operator_rss_peak_mib": peak_mib, "operator_rss_steady_mib": steady_mib,
         "operator_cpu_seconds": cpu_seconds,
+        "quiet_seconds": quiet.as_secs(), "operator_rss_quiet_mib": quiet_mib,
         "operator_cpu_seconds_end": cpu_seconds_end,
         "cached_objects": cached_objects, "cached_json_bytes": cached_bytes,
         "rss_goal_mib": rss_goal_mib,
