@@ -106,19 +106,20 @@ pub fn desired(
     }
 }
 
-/// The only data key of a summary as the operator caches it. A colon cannot appear in a real
-/// ConfigMap key, so it never collides with one.
+/// The annotation that holds a summary's data digest as the operator caches it. A colon cannot
+/// appear in a real annotation key, so it never collides with one.
 pub const CACHED_DATA_KEY: &str = "sha256:data";
 
 /// A summary as the operator caches it: its data replaced by their digest. The data are most
 /// of a summary's size, and the operator only needs to know whether they are what it would
-/// write (a hand edit is undone); the digest tells that.
+/// write (a hand edit is undone); the digest tells that. It goes with the annotations, which a
+/// summary has anyway, so that the cached form holds one map fewer (a B-tree node of 640 bytes).
 pub fn cached_form(cm: &mut ConfigMap) {
     if let Some(data) = cm.data.take() {
-        cm.data = Some(BTreeMap::from([(
-            CACHED_DATA_KEY.to_string(),
-            crate::render::digest(&data),
-        )]));
+        cm.metadata
+            .annotations
+            .get_or_insert_with(BTreeMap::new)
+            .insert(CACHED_DATA_KEY.to_string(), crate::render::digest(&data));
     }
 }
 
@@ -148,7 +149,12 @@ pub fn up_to_date(existing: &ConfigMap, desired: &ConfigMap) -> bool {
                         && have.block_owner_deletion == want.block_owner_deletion
                 })
         });
-    let same_data = match existing.data.as_ref().and_then(|d| d.get(CACHED_DATA_KEY)) {
+    let cached_digest = existing
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(CACHED_DATA_KEY));
+    let same_data = match cached_digest {
         Some(digest) => desired
             .data
             .as_ref()
@@ -210,8 +216,15 @@ mod tests {
         };
         let mut cached = desired.clone();
         cached_form(&mut cached);
-        assert_eq!(cached.data.as_ref().map(BTreeMap::len), Some(1));
+        assert_eq!(cached.data, None, "the data are not held");
         assert!(up_to_date(&cached, &desired));
+        // An annotation desired is still looked for beside the digest.
+        let mut annotated = desired.clone();
+        annotated.metadata.annotations = Some(BTreeMap::from([("a".to_string(), "1".to_string())]));
+        assert!(!up_to_date(&cached, &annotated));
+        let mut cached_annotated = annotated.clone();
+        cached_form(&mut cached_annotated);
+        assert!(up_to_date(&cached_annotated, &annotated));
         // A hand edit changes the digest the cache holds.
         let mut edited = desired.clone();
         if let Some(d) = edited.data.as_mut() {
