@@ -12,7 +12,7 @@ use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
 use serde_json::json;
 
 use crate::operator::{
-    THREE_TITLES, assert_event, condition, fixture, report, three_talks, wait_summary,
+    Fixture, THREE_TITLES, assert_event, condition, fixture, report, three_talks, wait_summary,
 };
 use crate::support::eventually;
 
@@ -157,19 +157,7 @@ async fn a_summary_stripped_of_its_owner_is_given_it_back_and_goes_with_its_repo
     three_talks(&f).await;
     wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
     // Someone removes the ownerReferences by hand (kubectl edit does an update like this).
-    f.config_maps
-        .patch(
-            "kubecon-eu-2019-summary",
-            &PatchParams::default(),
-            &Patch::Json::<()>(
-                serde_json::from_value(json!([
-                    {"op": "remove", "path": "/metadata/ownerReferences"}
-                ]))
-                .expect("a JSON patch"),
-            ),
-        )
-        .await
-        .expect("remove the ownerReferences");
+    remove_by_hand(&f, "/metadata/ownerReferences").await;
     // Restored from the ConfigMap's own event, not at the hourly resync.
     eventually(
         "the ownerReference to be restored",
@@ -223,19 +211,7 @@ async fn a_summary_stripped_of_its_label_is_ours_still_and_gets_it_back() {
         .expect("the summary");
     // Without its label, the summary leaves the operator's cache: to the operator, the name is
     // taken by a ConfigMap it does not hold, which its owner reference shows to be its own.
-    f.config_maps
-        .patch(
-            "kubecon-eu-2019-summary",
-            &PatchParams::default(),
-            &Patch::Json::<()>(
-                serde_json::from_value(json!([
-                    {"op": "remove", "path": "/metadata/labels/app.kubernetes.io~1managed-by"}
-                ]))
-                .expect("a JSON patch"),
-            ),
-        )
-        .await
-        .expect("remove the label");
+    remove_by_hand(&f, "/metadata/labels/app.kubernetes.io~1managed-by").await;
     eventually("the label to be restored", TIMEOUT, || async {
         let cm = f
             .config_maps
@@ -264,4 +240,20 @@ async fn a_summary_stripped_of_its_label_is_ours_still_and_gets_it_back() {
         "not taken for someone else's: {:?}",
         reported.data["status"]
     );
+}
+
+/// Removes `path` from the summary of kubecon-eu-2019 by hand (kubectl edit does an update like
+/// this).
+async fn remove_by_hand(f: &Fixture, path: &str) {
+    f.config_maps
+        .patch(
+            "kubecon-eu-2019-summary",
+            &PatchParams::default(),
+            &Patch::Json::<()>(
+                serde_json::from_value(json!([{"op": "remove", "path": path}]))
+                    .expect("a JSON patch"),
+            ),
+        )
+        .await
+        .expect("an edit by hand");
 }
