@@ -12,6 +12,7 @@ use kube::runtime::watcher::{self, watcher};
 use kube::{Api, Resource};
 use tracing::warn;
 
+use crate::api::names::LAST_APPLIED;
 use crate::metrics::Metrics;
 use crate::watch_health::{self, WatchHealth};
 
@@ -122,9 +123,14 @@ where
         }
     };
     let driver = events
-        // Who wrote which field is the API server's business, and a large share of each object.
+        // Who wrote which field is the API server's business, and a large share of each object;
+        // kubectl's copy of what it applied is as large as the object itself.
         .modify(move |object: &mut K| {
-            object.meta_mut().managed_fields = None;
+            let meta = object.meta_mut();
+            meta.managed_fields = None;
+            if let Some(annotations) = meta.annotations.as_mut() {
+                annotations.remove(LAST_APPLIED);
+            }
             shrink(object);
         })
         .reflect(writer)
@@ -264,6 +270,54 @@ mod tests {
                      "reason": "Worth it."}
         }))
         .expect("a recommendation")
+    }
+
+    /// kubectl's client-side apply (and Argo CD's) leaves a copy of the whole object among its
+    /// annotations, a report's body too: the cache keeps neither that copy nor managedFields,
+    /// and every other annotation stays.
+    #[tokio::test]
+    async fn the_cache_keeps_no_copy_of_what_kubectl_applied() {
+        let mut applied = rec("a");
+        applied.meta_mut().annotations = Some(
+            [
+                (
+                    LAST_APPLIED.to_string(),
+                    "{\"spec\": \"the whole object\"}".to_string(),
+                ),
+                ("team".to_string(), "platform".to_string()),
+            ]
+            .into(),
+        );
+        applied.meta_mut().managed_fields = Some(vec![Default::default()]);
+        let events = futures::stream::iter([
+            Ok(watcher::Event::Init),
+            Ok(watcher::Event::InitApply(applied)),
+            Ok(watcher::Event::InitDone),
+        ]);
+        let health = (
+            Arc::new(WatchHealth::new(Duration::from_secs(60))),
+            Arc::new(Metrics::default()),
+        );
+        let FannedOut {
+            store: cache,
+            events: [mut triggers],
+            driver,
+            ..
+        } = fan_out_of::<TalkRecommendation, 1>(events, health, |_| {}, |_, _| {});
+        driver.await;
+        let cached = cache.state();
+        let handed = match triggers.try_recv() {
+            Ok(watcher::Event::InitApply(o)) => o,
+            other => panic!("expected the listed object, got {other:?}"),
+        };
+        for object in [&*cached[0], &handed] {
+            assert_eq!(
+                object.annotations().keys().collect::<Vec<_>>(),
+                ["team"],
+                "annotations kept"
+            );
+            assert!(object.meta().managed_fields.is_none());
+        }
     }
 
     /// A reconcile that waits for `Synced` must find the index holding the list: the signal

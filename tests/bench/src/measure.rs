@@ -156,7 +156,8 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// The JSON size of what the operator caches for `ns`: its reports, its recommendations and its
-/// summaries (the ConfigMaps its label selector admits), without managedFields, and summaries
+/// summaries (the ConfigMaps its label selector admits), without managedFields and kubectl's
+/// last-applied-configuration (neither is cached), and summaries
 /// with their data replaced by its digest. Reports are counted with their bodies, which the
 /// operator holds only until it renders them: the memory goal was set on this size (issue 16),
 /// and stays set on it. Returns (objects, bytes).
@@ -167,6 +168,11 @@ pub async fn cached_json(client: &Client, ns: &str) -> Result<(usize, usize), Er
         for mut object in list {
             if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
                 meta.remove("managedFields");
+                if let Some(annotations) =
+                    meta.get_mut("annotations").and_then(Value::as_object_mut)
+                {
+                    annotations.remove(tripreport_operator::api::names::LAST_APPLIED);
+                }
             }
             objects += 1;
             bytes += serde_json::to_vec(&object).map(|v| v.len()).unwrap_or(0);

@@ -87,6 +87,17 @@ pub async fn install_crds(client: &Client, root: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// The object as created: with BENCH_KUBECTL_APPLY=1, as `kubectl apply` (client-side, as Argo
+/// CD applies too) leaves it, with a copy of itself in the last-applied-configuration annotation.
+fn as_created(mut object: Value) -> Value {
+    if crate::env_number("BENCH_KUBECTL_APPLY", 0) == 1 {
+        let copy = format!("{object}\n");
+        object["metadata"]["annotations"] =
+            json!({"kubectl.kubernetes.io/last-applied-configuration": copy});
+    }
+    object
+}
+
 /// Creates N reports and 3N recommendations in `ns`; returns the reports (for their uids).
 pub async fn create_all(client: &Client, ns: &str, n: usize) -> Result<Vec<DynamicObject>, Error> {
     let reports: Api<DynamicObject> =
@@ -98,7 +109,10 @@ pub async fn create_all(client: &Client, ns: &str, n: usize) -> Result<Vec<Dynam
             let reports = reports.clone();
             async move {
                 reports
-                    .create(&PostParams::default(), &serde_json::from_value(report(i))?)
+                    .create(
+                        &PostParams::default(),
+                        &serde_json::from_value(as_created(report(i)))?,
+                    )
                     .await
                     .map_err(Error::from)
             }
@@ -112,7 +126,7 @@ pub async fn create_all(client: &Client, ns: &str, n: usize) -> Result<Vec<Dynam
             async move {
                 recs.create(
                     &PostParams::default(),
-                    &serde_json::from_value(recommendation(i, j))?,
+                    &serde_json::from_value(as_created(recommendation(i, j)))?,
                 )
                 .await
                 .map(|_| ())
