@@ -24,11 +24,11 @@ pub const REPORT_LABEL: &str = "tripreports.dev/report";
 pub const DIGEST_ANNOTATION: &str = "tripreports.dev/digest";
 
 /// The label selector the operator watches ConfigMaps through: only its own.
+pub const SELECTOR: &str = "app.kubernetes.io/managed-by=tripreport-operator";
+
 /// Where `kubectl apply` (client-side, as Argo CD applies too) keeps a copy of the whole object
 /// it applied, a report's body included. The operator never reads it, nor caches it.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
-
-pub const SELECTOR: &str = "app.kubernetes.io/managed-by=tripreport-operator";
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ use kube::{Api, Client, ResourceExt};
 use serde_json::{Value, json};
 
 use crate::Error;
+use tripreport_operator::api::names::LAST_APPLIED;
 
 pub fn resource(kind: &str) -> ApiResource {
     ApiResource::from_gvk(&GroupVersionKind::gvk("tripreports.dev", "v1alpha1", kind))
@@ -92,8 +93,7 @@ pub async fn install_crds(client: &Client, root: &Path) -> Result<(), Error> {
 fn as_created(mut object: Value) -> Value {
     if crate::env_number("BENCH_KUBECTL_APPLY", 0) == 1 {
         let copy = format!("{object}\n");
-        object["metadata"]["annotations"] =
-            json!({"kubectl.kubernetes.io/last-applied-configuration": copy});
+        object["metadata"]["annotations"] = json!({ LAST_APPLIED: copy });
     }
     object
 }
