@@ -11,6 +11,7 @@ mod controls;
 mod deploy;
 mod gitops;
 mod honesty;
+mod kubectl_apply;
 mod monitoring;
 mod offline;
 mod operator;
