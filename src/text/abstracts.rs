@@ -28,7 +28,7 @@ pub fn abstract_len(n: usize) -> usize {
 /// body has fewer than 5 prose sentences, else 3 to 5 of its most central sentences (TextRank)
 /// in body order, each verbatim with whitespace runs collapsed to one space. Deterministic.
 pub fn abstract_of(body: &str, language: &str) -> Vec<String> {
-    let analyzer = Analyzer::new(language);
+    let mut analyzer = Analyzer::new(language);
     let all = sentences::prose_sentences(body, analyzer.code(), MAX_SENTENCES);
     let k = abstract_len(all.len());
     if k == 0 {
