@@ -76,6 +76,7 @@ impl Bodies {
     pub fn retain(&self, exists: impl Fn(&str) -> bool) {
         if let Ok(mut entries) = self.0.lock() {
             entries.retain(|key, _| exists(key));
+            super::memory::trim(&mut entries);
         }
     }
 

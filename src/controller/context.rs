@@ -213,6 +213,7 @@ impl Context {
         };
         if let Ok(mut failures) = self.failures.lock() {
             failures.retain(|key, _| exists(key));
+            super::memory::trim(&mut failures);
         }
         self.refusals.retain(exists);
         self.warnings.retain(exists);

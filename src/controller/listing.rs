@@ -122,6 +122,7 @@ impl Listings {
     pub fn retain(&self, live: impl Fn(&str, &str) -> bool) {
         if let Ok(mut entries) = self.entries.write() {
             entries.retain(|(namespace, name), _| live(namespace, name));
+            super::memory::trim(&mut entries);
         }
     }
 

@@ -7,6 +7,15 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
+/// A memo's table after its entries are pruned. A hash map keeps the room it grew to: a memo
+/// that held an entry for every object while converging (each written status waits for its
+/// echo) would hold that table for good, about a KiB per report (docs/benchmarks.md).
+pub fn trim<K: Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>) {
+    if map.capacity() > 64 && map.capacity() > 4 * map.len() {
+        map.shrink_to(2 * map.len());
+    }
+}
+
 /// A digest of everything a write depends on: the same inputs give the same fingerprint.
 pub type Fingerprint = [u8; 32];
 
@@ -66,6 +75,7 @@ impl Refusals {
     pub fn retain(&self, live: impl Fn(&str) -> bool) {
         if let Ok(mut refused) = self.refused.lock() {
             refused.retain(|(key, _), _| live(key));
+            trim(&mut refused);
         }
     }
 
@@ -109,6 +119,7 @@ impl Warnings {
     pub fn retain(&self, live: impl Fn(&str) -> bool) {
         if let Ok(mut said) = self.said.lock() {
             said.retain(|key, _| live(key));
+            trim(&mut said);
         }
     }
 
@@ -182,11 +193,17 @@ impl Written {
     pub fn retain(&self, live: impl Fn(&str) -> bool) {
         if let Ok(mut writes) = self.writes.lock() {
             writes.retain(|_, w| live(&w.owner));
+            trim(&mut writes);
         }
     }
 
     pub fn len(&self) -> usize {
         self.writes.lock().map(|w| w.len()).unwrap_or_default()
+    }
+
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
+        self.writes.lock().map(|w| w.capacity()).unwrap_or_default()
     }
 }
 
@@ -246,5 +263,25 @@ mod tests {
         written.retain(|owner| owner == "R/ns/b");
         assert_eq!(written.len(), 1);
         assert!(written.already("R/ns/b", "3", &d1));
+    }
+
+    /// Converging writes every status and summary at once, and each entry goes with its echo:
+    /// the table that held them all must not stay that large for good.
+    #[test]
+    fn a_memo_lets_go_of_the_room_a_burst_took() {
+        let written = Written::default();
+        let d = fingerprint(&[b"1"]);
+        for i in 0..10_000 {
+            let key = format!("R/ns/{i}");
+            written.wrote(key.clone(), key, "1".into(), d, "2".into());
+        }
+        for i in 0..10_000 {
+            assert!(written.echo(&format!("R/ns/{i}"), Some("2")));
+        }
+        written.wrote("R/ns/a".into(), "R/ns/a".into(), "1".into(), d, "2".into());
+        written.retain(|_| true);
+        assert_eq!(written.len(), 1);
+        assert!(written.capacity() < 100, "{}", written.capacity());
+        assert!(written.already("R/ns/a", "1", &d));
     }
 }

@@ -164,7 +164,7 @@ where
                 Ok(watcher::Event::InitDone) => {
                     let present: std::collections::HashSet<String> =
                         listed.iter().filter_map(|o| o.meta().uid.clone()).collect();
-                    for gone in before.drain(..) {
+                    for gone in std::mem::take(&mut before) {
                         if !gone
                             .meta()
                             .uid
@@ -174,7 +174,8 @@ where
                             send(&senders, watcher::Event::Delete((*gone).clone()));
                         }
                     }
-                    for object in listed.drain(..) {
+                    // Taken, not drained: a drained list keeps its room for good.
+                    for object in std::mem::take(&mut listed) {
                         send(&senders, watcher::Event::InitApply(object));
                     }
                     send(&senders, watcher::Event::InitDone);
