@@ -34,9 +34,16 @@ pub fn report_of<I: IntoIterator<Item = String>>(
     if !is_managed(labels) {
         return None;
     }
-    let value = labels.get(REPORT_LABEL)?;
+    report_of_label(labels.get(REPORT_LABEL)?, reports)
+}
+
+/// The report whose label value `value` is (see [`report_of`]).
+pub fn report_of_label<I: IntoIterator<Item = String>>(
+    value: &str,
+    reports: impl FnOnce() -> I,
+) -> Option<String> {
     if value.len() < MAX_LABEL_VALUE {
-        return Some(value.clone());
+        return Some(value.to_string());
     }
     reports()
         .into_iter()
@@ -106,71 +113,6 @@ pub fn desired(
     }
 }
 
-/// The annotation that holds a summary's data digest as the operator caches it. A colon cannot
-/// appear in a real annotation key, so it never collides with one.
-pub const CACHED_DATA_KEY: &str = "sha256:data";
-
-/// A summary as the operator caches it: its data replaced by their digest. The data are most
-/// of a summary's size, and the operator only needs to know whether they are what it would
-/// write (a hand edit is undone); the digest tells that. It goes with the annotations, which a
-/// summary has anyway, so that the cached form holds one map fewer (a B-tree node of 640 bytes).
-pub fn cached_form(cm: &mut ConfigMap) {
-    if let Some(data) = cm.data.take() {
-        cm.metadata
-            .annotations
-            .get_or_insert_with(BTreeMap::new)
-            .insert(CACHED_DATA_KEY.to_string(), crate::render::digest(&data));
-    }
-}
-
-/// Whether `existing` already carries everything `desired` sets; fields others added are fine.
-/// `existing` may be in its cached form (see [`cached_form`]).
-pub fn up_to_date(existing: &ConfigMap, desired: &ConfigMap) -> bool {
-    let contains = |have: &Option<BTreeMap<String, String>>,
-                    want: &Option<BTreeMap<String, String>>| {
-        want.iter()
-            .flatten()
-            .all(|(k, v)| have.as_ref().and_then(|h| h.get(k)) == Some(v))
-    };
-    let owner_present = desired
-        .metadata
-        .owner_references
-        .iter()
-        .flatten()
-        .all(|want| {
-            existing
-                .metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|have| {
-                    have.uid == want.uid
-                        && have.controller == want.controller
-                        && have.block_owner_deletion == want.block_owner_deletion
-                })
-        });
-    let cached_digest = existing
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(CACHED_DATA_KEY));
-    let same_data = match cached_digest {
-        Some(digest) => desired
-            .data
-            .as_ref()
-            .is_some_and(|d| *digest == crate::render::digest(d)),
-        None => existing.data == desired.data,
-    };
-    same_data
-        && existing.binary_data.as_ref().is_none_or(BTreeMap::is_empty)
-        && contains(&existing.metadata.labels, &desired.metadata.labels)
-        && contains(
-            &existing.metadata.annotations,
-            &desired.metadata.annotations,
-        )
-        && owner_present
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,43 +144,6 @@ mod tests {
         };
         assert!(!is_ours(&merely_owned, "u1"));
         assert!(!is_ours(&ObjectMeta::default(), ""));
-    }
-
-    #[test]
-    fn a_cached_summary_is_up_to_date_only_while_its_data_are_unchanged() {
-        let data = BTreeMap::from([
-            ("summary.md".to_string(), "# A report".to_string()),
-            ("summary.json".to_string(), "{}".to_string()),
-        ]);
-        let desired = ConfigMap {
-            data: Some(data.clone()),
-            ..Default::default()
-        };
-        let mut cached = desired.clone();
-        cached_form(&mut cached);
-        assert_eq!(cached.data, None, "the data are not held");
-        assert!(up_to_date(&cached, &desired));
-        // An annotation desired is still looked for beside the digest.
-        let mut annotated = desired.clone();
-        annotated.metadata.annotations = Some(BTreeMap::from([("a".to_string(), "1".to_string())]));
-        assert!(!up_to_date(&cached, &annotated));
-        let mut cached_annotated = annotated.clone();
-        cached_form(&mut cached_annotated);
-        assert!(up_to_date(&cached_annotated, &annotated));
-        // A hand edit changes the digest the cache holds.
-        let mut edited = desired.clone();
-        if let Some(d) = edited.data.as_mut() {
-            d.insert("summary.md".to_string(), "# Edited".to_string());
-        }
-        cached_form(&mut edited);
-        assert!(!up_to_date(&edited, &desired));
-        // A key added by hand too.
-        let mut added = desired.clone();
-        if let Some(d) = added.data.as_mut() {
-            d.insert("extra".to_string(), "x".to_string());
-        }
-        cached_form(&mut added);
-        assert!(!up_to_date(&added, &desired));
     }
 
     #[test]
@@ -291,35 +196,5 @@ mod tests {
         let hashed = report_label_value(&"x".repeat(64));
         assert_eq!(hashed.len(), 63);
         assert!(hashed.chars().all(|c| c.is_ascii_hexdigit()));
-    }
-
-    fn owner() -> OwnerReference {
-        OwnerReference {
-            api_version: "tripreports.dev/v1alpha1".into(),
-            kind: "ConferenceReport".into(),
-            name: "r".into(),
-            uid: "uid-1".into(),
-            controller: Some(true),
-            block_owner_deletion: Some(true),
-        }
-    }
-
-    #[test]
-    fn up_to_date_ignores_fields_others_added_but_not_changes_to_ours() {
-        let data = BTreeMap::from([("summary.md".to_string(), "# hi\n".to_string())]);
-        let want = desired("r", "ns", owner(), data, "sha256:1");
-        let mut have = want.clone();
-        have.metadata
-            .labels
-            .get_or_insert_default()
-            .insert("team".into(), "x".into());
-        assert!(up_to_date(&have, &want));
-        have.data
-            .get_or_insert_default()
-            .insert("summary.md".into(), "edited by hand".into());
-        assert!(!up_to_date(&have, &want));
-        let mut unowned = want.clone();
-        unowned.metadata.owner_references = None;
-        assert!(!up_to_date(&unowned, &want));
     }
 }

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use futures::channel::mpsc::UnboundedSender;
-use k8s_openapi::api::core::v1::ConfigMap;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -32,7 +31,7 @@ pub struct Context {
     pub recommendations: Store<TalkRecommendation>,
     /// The recommendations naming each report, kept with `recommendations`.
     pub recommendations_by_report: RecommendationIndex,
-    pub config_maps: Store<ConfigMap>,
+    pub config_maps: Store<super::cached_summary::CachedSummary>,
     /// Whether each of the three caches, and what is kept beside it, holds a full list.
     pub(super) synced: [Synced; 3],
     pub(super) recorders: super::events::Recorders,

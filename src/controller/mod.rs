@@ -8,6 +8,7 @@
 //! nobody writes while the big red button is pressed.
 
 mod bodies;
+mod cached_summary;
 mod context;
 mod events;
 mod index;
@@ -26,7 +27,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{StreamExt, future};
-use k8s_openapi::api::core::v1::ConfigMap;
 use kube::runtime::controller::Action;
 use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -42,8 +42,8 @@ use crate::error::{Error, StartupError};
 use crate::gate::{self, Gate};
 use crate::http::{self, HttpState};
 use crate::metrics::Metrics;
-use crate::summary;
 use crate::watch_health::WatchHealth;
+use cached_summary::CachedSummary;
 use context::{Context, Outcome, Reconciled, key};
 use listing::Listings;
 use memory::{Refusals, Warnings, Written};
@@ -120,16 +120,10 @@ async fn reconcile_recommendation(
 /// The reports a summary ConfigMap's event concerns: its owners, and the report its label names
 /// (so a summary whose ownerReferences were removed by hand still reaches its report at once).
 fn reports_of_summary(
-    cm: &ConfigMap,
+    cm: &CachedSummary,
     reports: &Store<ConferenceReport>,
 ) -> Vec<ObjectRef<ConferenceReport>> {
     let namespace = cm.namespace().unwrap_or_default();
-    let mut names: Vec<String> = cm
-        .owner_references()
-        .iter()
-        .filter(|o| o.kind == "ConferenceReport" && o.api_version.starts_with("tripreports.dev/"))
-        .map(|o| o.name.clone())
-        .collect();
     let in_namespace = || {
         reports
             .state()
@@ -138,12 +132,7 @@ fn reports_of_summary(
             .map(|r| r.name_any())
             .collect::<Vec<_>>()
     };
-    if let Some(name) = summary::report_of(cm.labels(), in_namespace) {
-        names.push(name);
-    }
-    names.sort();
-    names.dedup();
-    names
+    cm.reports(in_namespace)
         .into_iter()
         .map(|name| ObjectRef::new(&name).within(&namespace))
         .collect()
@@ -192,7 +181,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
 
     let reports: Api<ConferenceReport> = api(&client, ns);
     let recommendations: Api<TalkRecommendation> = api(&client, ns);
-    let config_maps: Api<ConfigMap> = api(&client, ns);
+    let config_maps: Api<CachedSummary> = api(&client, ns);
     let reporter = Reporter {
         controller: FIELD_MANAGER.to_string(),
         instance: Some(settings.identity.clone()),
@@ -247,7 +236,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         config_maps,
         watch_health,
         watcher::Config::default().labels(SELECTOR).any_semantic(),
-        summary::cached_form,
+        |_| {},
         |_, _| {},
     );
     tokio::spawn(report_watch);

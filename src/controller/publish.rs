@@ -10,9 +10,10 @@ use kube::{Api, ResourceExt};
 use tracing::info;
 
 use super::Context;
+use super::cached_summary::CachedSummary;
 use super::memory::fingerprint;
 use crate::api::ConferenceReport;
-use crate::api::names::{DIGEST_ANNOTATION, FIELD_MANAGER};
+use crate::api::names::FIELD_MANAGER;
 use crate::error::Error;
 use crate::render::Rendered;
 use crate::summary;
@@ -35,17 +36,14 @@ pub async fn publish(
     let cm_name = desired.name_any();
     let existing = ctx
         .config_maps
-        .get(&ObjectRef::<ConfigMap>::new(&cm_name).within(&namespace));
-    if existing
-        .as_ref()
-        .is_some_and(|cm| summary::up_to_date(cm, desired))
-    {
+        .get(&ObjectRef::<CachedSummary>::new(&cm_name).within(&namespace));
+    if existing.as_ref().is_some_and(|cm| cm.up_to_date(desired)) {
         ctx.refusals.accepted(report_key, WRITE);
         return Ok(());
     }
     let seen = existing
         .as_ref()
-        .and_then(|cm| cm.metadata.resource_version.clone())
+        .and_then(|cm| cm.resource_version())
         .unwrap_or_default();
     let summary_key = super::key("ConfigMap", desired);
     let digest = fingerprint(&[rendered.digest.as_bytes()]);
@@ -83,7 +81,7 @@ pub async fn publish(
     ctx.metrics.wrote("configmaps");
     let what = match &existing {
         None => "published",
-        Some(cm) if cm.annotations().get(DIGEST_ANNOTATION) == Some(&rendered.digest) => "restored",
+        Some(cm) if cm.annotated(&rendered.digest) => "restored",
         Some(_) => "updated",
     };
     info!(config_map = %cm_name, digest = %rendered.digest, bytes = rendered.size, "summary {what}");

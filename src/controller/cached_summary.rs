@@ -1,0 +1,336 @@
+//! A summary ConfigMap as the operator caches it: only what it reads back. The operator needs a
+//! cached summary for three things: whether it already holds what the operator would write
+//! (`up_to_date`), the resourceVersion it was seen at, and which report a hand edit concerns
+//! (its owners and report label). A whole `ConfigMap` kept for that held two label and
+//! annotation maps, each a B-tree node of about 540 bytes, and the owner references' strings:
+//! about 2.2 KiB a summary (docs/benchmarks.md). Pure: no I/O.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::Resource;
+use serde::Deserialize;
+
+use super::memory::{Fingerprint, fingerprint};
+use crate::api::names::{DIGEST_ANNOTATION, MANAGED_BY_LABEL, REPORT_LABEL};
+use crate::summary;
+
+/// The labels and annotations the operator sets on a summary, and nothing else: `desired`
+/// sets exactly these (a unit test holds it to that).
+const MANAGED_LABELS: [&str; 2] = [MANAGED_BY_LABEL, REPORT_LABEL];
+const MANAGED_ANNOTATIONS: [&str; 1] = [DIGEST_ANNOTATION];
+
+/// An owner reference, as far as the operator reads it.
+#[derive(Clone, Debug, PartialEq)]
+struct Owner {
+    /// A ConferenceReport of this API group: its name leads a hand edit back to it.
+    report: Option<String>,
+    uid: String,
+    controller: Option<bool>,
+    block_owner_deletion: Option<bool>,
+}
+
+/// A summary ConfigMap, reduced to what the operator reads back: name, namespace, uid and
+/// resourceVersion, whether it carries the operator's label, the report its label names, its
+/// owners, and a digest of the managed labels, annotations and data.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(from = "ConfigMap")]
+pub struct CachedSummary {
+    metadata: ObjectMeta,
+    managed: bool,
+    report_label: Option<String>,
+    owners: Vec<Owner>,
+    /// The values of the managed labels and annotations, and the data.
+    digest: Fingerprint,
+    /// The operator never writes binaryData: any there was added by hand.
+    binary_data: bool,
+    /// The digest annotation's value: which rendering the summary was written from.
+    annotated_digest: Option<Fingerprint>,
+}
+
+/// The managed labels' and annotations' values (absent ones too), and the data.
+fn digest_of(cm: &ConfigMap) -> Fingerprint {
+    let value = |map: &Option<BTreeMap<String, String>>, key: &str| {
+        map.as_ref()
+            .and_then(|m| m.get(key))
+            // A leading byte tells an absent value from an empty one.
+            .map_or_else(|| b"-".to_vec(), |v| [b"=", v.as_bytes()].concat())
+    };
+    let mut parts: Vec<Vec<u8>> = MANAGED_LABELS
+        .iter()
+        .map(|k| value(&cm.metadata.labels, k))
+        .chain(
+            MANAGED_ANNOTATIONS
+                .iter()
+                .map(|k| value(&cm.metadata.annotations, k)),
+        )
+        .collect();
+    parts.push(
+        cm.data
+            .as_ref()
+            .map_or_else(Vec::new, |d| crate::render::digest(d).into_bytes()),
+    );
+    let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    fingerprint(&parts)
+}
+
+impl From<ConfigMap> for CachedSummary {
+    fn from(cm: ConfigMap) -> Self {
+        let digest = digest_of(&cm);
+        let labels = cm.metadata.labels.unwrap_or_default();
+        let owners = cm
+            .metadata
+            .owner_references
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| Owner {
+                report: (o.kind == "ConferenceReport"
+                    && o.api_version.starts_with("tripreports.dev/"))
+                .then_some(o.name),
+                uid: o.uid,
+                controller: o.controller,
+                block_owner_deletion: o.block_owner_deletion,
+            })
+            .collect();
+        CachedSummary {
+            metadata: ObjectMeta {
+                name: cm.metadata.name,
+                namespace: cm.metadata.namespace,
+                uid: cm.metadata.uid,
+                resource_version: cm.metadata.resource_version,
+                ..ObjectMeta::default()
+            },
+            managed: summary::is_managed(&labels),
+            report_label: labels.get(REPORT_LABEL).cloned(),
+            owners,
+            digest,
+            binary_data: cm.binary_data.is_some_and(|b| !b.is_empty()),
+            annotated_digest: cm
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(DIGEST_ANNOTATION))
+                .map(|d| fingerprint(&[d.as_bytes()])),
+        }
+    }
+}
+
+impl Resource for CachedSummary {
+    type DynamicType = ();
+    type Scope = k8s_openapi::NamespaceResourceScope;
+
+    fn kind(_: &()) -> Cow<'_, str> {
+        ConfigMap::kind(&())
+    }
+    fn group(_: &()) -> Cow<'_, str> {
+        ConfigMap::group(&())
+    }
+    fn version(_: &()) -> Cow<'_, str> {
+        ConfigMap::version(&())
+    }
+    fn plural(_: &()) -> Cow<'_, str> {
+        ConfigMap::plural(&())
+    }
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
+impl CachedSummary {
+    /// Whether the summary already carries everything `desired` sets, and was not added to by
+    /// hand where the operator writes (its data, binaryData).
+    pub fn up_to_date(&self, desired: &ConfigMap) -> bool {
+        let owners_present = desired
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .all(|want| {
+                self.owners.iter().any(|have| {
+                    have.uid == want.uid
+                        && have.controller == want.controller
+                        && have.block_owner_deletion == want.block_owner_deletion
+                })
+            });
+        !self.binary_data && self.digest == digest_of(desired) && owners_present
+    }
+
+    /// The reports this summary names: its ConferenceReport owners, and by its label (where the
+    /// label holds a hash, the first of `reports` whose label value it is).
+    pub fn reports<I: IntoIterator<Item = String>>(
+        &self,
+        reports: impl FnOnce() -> I,
+    ) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .owners
+            .iter()
+            .filter_map(|o| o.report.clone())
+            .collect();
+        if self.managed
+            && let Some(value) = &self.report_label
+            && let Some(name) = summary::report_of_label(value, reports)
+        {
+            names.push(name);
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Whether the summary's digest annotation names `digest`: its data were changed by hand
+    /// from that rendering, which a write of it restores.
+    pub fn annotated(&self, digest: &str) -> bool {
+        self.annotated_digest == Some(fingerprint(&[digest.as_bytes()]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::names::MANAGED_BY;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+    use kube::ResourceExt;
+
+    fn owner() -> OwnerReference {
+        OwnerReference {
+            api_version: "tripreports.dev/v1alpha1".into(),
+            kind: "ConferenceReport".into(),
+            name: "r".into(),
+            uid: "uid-1".into(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        }
+    }
+
+    fn want() -> ConfigMap {
+        let data = BTreeMap::from([
+            ("summary.md".to_string(), "# A report".to_string()),
+            ("summary.json".to_string(), "{}".to_string()),
+        ]);
+        summary::desired("r", "ns", owner(), data, "sha256:1")
+    }
+
+    /// The digest covers only the keys listed here: a label or annotation `desired` set
+    /// beyond them would never be checked, and a summary missing it never rewritten.
+    #[test]
+    fn the_managed_keys_are_exactly_those_desired_sets() {
+        let desired = want();
+        fn keys(m: &Option<BTreeMap<String, String>>) -> Vec<&str> {
+            m.iter().flatten().map(|(k, _)| k.as_str()).collect()
+        }
+        let mut labels = MANAGED_LABELS.to_vec();
+        labels.sort();
+        assert_eq!(keys(&desired.metadata.labels), labels);
+        assert_eq!(keys(&desired.metadata.annotations), MANAGED_ANNOTATIONS);
+    }
+
+    #[test]
+    fn up_to_date_only_while_its_data_labels_annotations_and_owner_are_ours() {
+        let desired = want();
+        let cached = |cm: &ConfigMap| CachedSummary::from(cm.clone());
+        assert!(cached(&desired).up_to_date(&desired));
+
+        // What others add beside the operator's fields does not matter.
+        let mut added = desired.clone();
+        added
+            .metadata
+            .labels
+            .get_or_insert_default()
+            .insert("team".into(), "x".into());
+        added
+            .metadata
+            .annotations
+            .get_or_insert_default()
+            .insert("a".into(), "1".into());
+        added
+            .metadata
+            .owner_references
+            .get_or_insert_default()
+            .push(OwnerReference {
+                uid: "uid-2".into(),
+                ..owner()
+            });
+        assert!(cached(&added).up_to_date(&desired));
+
+        // A hand edit of the data, a key added to them, binaryData, a managed label or
+        // annotation changed or removed, the owner gone: each is written back.
+        let edits: [fn(&mut ConfigMap); 7] = [
+            |cm| {
+                cm.data
+                    .get_or_insert_default()
+                    .insert("summary.md".into(), "# Edited".into());
+            },
+            |cm| {
+                cm.data
+                    .get_or_insert_default()
+                    .insert("extra".into(), "x".into());
+            },
+            |cm| {
+                cm.binary_data = Some(BTreeMap::from([("b".into(), Default::default())]));
+            },
+            |cm| {
+                cm.metadata
+                    .labels
+                    .get_or_insert_default()
+                    .insert(REPORT_LABEL.into(), "s".into());
+            },
+            |cm| {
+                cm.metadata
+                    .labels
+                    .get_or_insert_default()
+                    .remove(MANAGED_BY_LABEL);
+            },
+            |cm| {
+                cm.metadata.annotations = None;
+            },
+            |cm| {
+                cm.metadata.owner_references = None;
+            },
+        ];
+        for (i, edit) in edits.iter().enumerate() {
+            let mut edited = desired.clone();
+            edit(&mut edited);
+            assert!(!cached(&edited).up_to_date(&desired), "edit {i}");
+        }
+    }
+
+    #[test]
+    fn the_cached_form_holds_no_data_and_leads_back_to_its_reports() {
+        let mut cm = want();
+        cm.metadata.resource_version = Some("7".into());
+        cm.metadata
+            .owner_references
+            .get_or_insert_default()
+            .push(OwnerReference {
+                kind: "Deployment".into(),
+                api_version: "apps/v1".into(),
+                name: "d".into(),
+                ..owner()
+            });
+        let cached = CachedSummary::from(cm);
+        assert_eq!(cached.resource_version().as_deref(), Some("7"));
+        assert_eq!(cached.meta().labels, None);
+        let none = || -> Vec<String> { panic!("no search for a short name") };
+        assert_eq!(cached.reports(none), ["r"]);
+        assert!(cached.annotated("sha256:1"));
+        assert!(!cached.annotated("sha256:2"));
+
+        // Without the operator's label, only the owners count.
+        let mut unlabelled = want();
+        unlabelled.metadata.labels = Some(BTreeMap::from([(REPORT_LABEL.into(), "x".into())]));
+        unlabelled.metadata.owner_references = None;
+        assert!(CachedSummary::from(unlabelled).reports(none).is_empty());
+        let mut labelled = want();
+        labelled.metadata.owner_references = None;
+        labelled.metadata.labels = Some(BTreeMap::from([
+            (MANAGED_BY_LABEL.into(), MANAGED_BY.into()),
+            (REPORT_LABEL.into(), "other".into()),
+        ]));
+        assert_eq!(CachedSummary::from(labelled).reports(none), ["other"]);
+    }
+}
