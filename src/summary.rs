@@ -24,20 +24,9 @@ pub fn is_ours(meta: &ObjectMeta, report_uid: &str) -> bool {
         })
 }
 
-/// The report a summary ConfigMap belongs to, by the operator's label: the report's name, or
-/// where the label holds a hash (names longer than a label value), the first of the names
-/// `reports` gives whose label value it is. `reports` is called only then.
-pub fn report_of<I: IntoIterator<Item = String>>(
-    labels: &BTreeMap<String, String>,
-    reports: impl FnOnce() -> I,
-) -> Option<String> {
-    if !is_managed(labels) {
-        return None;
-    }
-    report_of_label(labels.get(REPORT_LABEL)?, reports)
-}
-
-/// The report whose label value `value` is (see [`report_of`]).
+/// The report a summary's label names: the report's name, or where the label holds a hash
+/// (names longer than a label value), the first of the names `reports` gives whose label value
+/// it is. `reports` is called only then.
 pub fn report_of_label<I: IntoIterator<Item = String>>(
     value: &str,
     reports: impl FnOnce() -> I,
@@ -166,27 +155,25 @@ mod tests {
     }
 
     #[test]
-    fn a_summary_leads_back_to_its_report_by_label_only_when_managed() {
-        let labels = |report: &str| {
-            BTreeMap::from([
-                (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
-                (REPORT_LABEL.to_string(), report_label_value(report)),
-            ])
-        };
+    fn a_summary_label_leads_back_to_its_report() {
+        let label = |report: &str| report_label_value(report);
         let none = || -> Vec<String> { panic!("no search for a short name") };
-        assert_eq!(report_of(&labels("r"), none), Some("r".into()));
+        assert_eq!(report_of_label(&label("r"), none), Some("r".into()));
         let long = "x".repeat(70);
         let names = || vec!["a".to_string(), long.clone()];
-        assert_eq!(report_of(&labels(&long), names), Some(long.clone()));
+        assert_eq!(report_of_label(&label(&long), names), Some(long.clone()));
+        assert_eq!(
+            report_of_label(&label(&long), || vec!["a".to_string()]),
+            None,
+            "a hash names no report that is not there"
+        );
         let sixty_three = "y".repeat(63);
         assert_eq!(
-            report_of(&labels(&sixty_three), || vec![sixty_three.clone()]),
+            report_of_label(&label(&sixty_three), || vec![sixty_three.clone()]),
             Some(sixty_three.clone()),
             "exactly 63 characters is kept as it is, and found among the reports"
         );
-        let mut unmanaged = labels("r");
-        unmanaged.remove(MANAGED_BY_LABEL);
-        assert_eq!(report_of(&unmanaged, none), None);
+        let unmanaged = BTreeMap::from([(REPORT_LABEL.to_string(), label("r"))]);
         assert!(!is_managed(&unmanaged));
     }
 

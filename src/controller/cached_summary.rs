@@ -23,7 +23,7 @@ const MANAGED_LABELS: [&str; 2] = [MANAGED_BY_LABEL, REPORT_LABEL];
 const MANAGED_ANNOTATIONS: [&str; 1] = [DIGEST_ANNOTATION];
 
 /// An owner reference, as far as the operator reads it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 struct Owner {
     /// A ConferenceReport of this API group: its name leads a hand edit back to it.
     report: Option<String>,
