@@ -19,6 +19,7 @@ mod publish;
 mod recommendation;
 mod report;
 pub mod states;
+mod triggers;
 mod watches;
 mod writes;
 
@@ -27,12 +28,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{StreamExt, future};
+use kube::runtime::Controller;
 use kube::runtime::controller::Action;
 use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::utils::Predicate as _;
 use kube::runtime::watcher;
-use kube::runtime::{Controller, WatchStreamExt, predicates};
 use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{info, warn};
 
@@ -48,7 +48,8 @@ use context::{Context, Outcome, Reconciled, key};
 use listing::Listings;
 use memory::{Refusals, Warnings, Written};
 use outcome::{gated_and_counted, retry_after};
-use watches::{FannedOut, Synced, applied, fan_out, spec_changes, touched};
+use triggers::{Deletions, changes, generation, generation_and_annotations, touched};
+use watches::{FannedOut, Synced, fan_out};
 pub use writes::apply_body;
 use writes::write_status;
 
@@ -242,13 +243,8 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     tokio::spawn(report_watch);
     tokio::spawn(rec_watch);
     tokio::spawn(cm_watch);
-    let report_trigger = applied(report_events).predicate_filter(
-        (predicates::generation as fn(&ConferenceReport) -> Option<u64>)
-            .combine(predicates::annotations),
-        Default::default(),
-    );
-    let rec_trigger =
-        applied(rec_events).predicate_filter(predicates::generation, Default::default());
+    let report_trigger = changes(report_events, generation_and_annotations, Deletions::Drop);
+    let rec_trigger = changes(rec_events, generation, Deletions::Drop);
 
     let written: Arc<Written> = Arc::default();
     let (relisted, relisted_events) = futures::channel::mpsc::unbounded();
@@ -284,10 +280,13 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         .watches_stream(summary_events, move |cm| {
             reports_of_summary(&cm, &summary_reports)
         })
-        .watches_stream(spec_changes(rec_events_for_reports), |rec| {
-            let namespace = rec.meta().namespace.clone().unwrap_or_default();
-            Some(ObjectRef::new(&rec.spec.report_ref.name).within(&namespace))
-        })
+        .watches_stream(
+            changes(rec_events_for_reports, generation, Deletions::Pass),
+            |rec| {
+                let namespace = rec.meta().namespace.clone().unwrap_or_default();
+                Some(ObjectRef::new(&rec.spec.report_ref.name).within(&namespace))
+            },
+        )
         .reconcile_all_on(gate.reopened())
         .reconcile_all_on(every(RESYNC))
         .with_config(controller_config(settings.concurrency));
@@ -295,15 +294,18 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     // so does what its reconcile decided about them.
     let (recs_by_report, rec_cache) = (rec_index.clone(), rec_store.clone());
     let rec_controller = Controller::for_stream(rec_trigger, rec_store.clone())
-        .watches_stream(spec_changes(report_events_for_recs), move |report| {
-            let namespace = report.meta().namespace.clone().unwrap_or_default();
-            let name = report.meta().name.clone().unwrap_or_default();
-            recs_by_report
-                .recommendations(&rec_cache, &namespace, &name)
-                .into_iter()
-                .map(|rec| ObjectRef::from_obj(&*rec))
-                .collect::<Vec<_>>()
-        })
+        .watches_stream(
+            changes(report_events_for_recs, generation, Deletions::Pass),
+            move |report| {
+                let namespace = report.meta().namespace.clone().unwrap_or_default();
+                let name = report.meta().name.clone().unwrap_or_default();
+                recs_by_report
+                    .recommendations(&rec_cache, &namespace, &name)
+                    .into_iter()
+                    .map(|rec| ObjectRef::from_obj(&*rec))
+                    .collect::<Vec<_>>()
+            },
+        )
         .reconcile_on(relisted_events)
         .reconcile_all_on(gate.reopened())
         .with_config(controller_config(settings.concurrency));

@@ -2,7 +2,6 @@
 //! controllers' triggers, in that order, so whatever an event triggers reads a cache at least as
 //! new as the event. Failures are counted, timed (see `watch_health`) and retried quickly.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::{StreamExt, future};
@@ -194,64 +193,6 @@ where
         events: receivers,
         driver: Box::pin(driver),
     }
-}
-
-/// The created or changed objects of a fanned-out watch, as a controller trigger.
-pub fn applied<K: Send + 'static>(
-    events: Events<K>,
-) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static {
-    events.flat_map(|event| {
-        let objects = match event {
-            watcher::Event::Apply(o) | watcher::Event::InitApply(o) => vec![Ok(o)],
-            _ => Vec::new(),
-        };
-        futures::stream::iter(objects)
-    })
-}
-
-/// Created, changed or deleted objects of a fanned-out watch.
-pub fn touched<K: Send + 'static>(
-    events: Events<K>,
-) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static {
-    events.flat_map(|event| {
-        let objects = match event {
-            watcher::Event::Apply(o) | watcher::Event::InitApply(o) | watcher::Event::Delete(o) => {
-                vec![Ok(o)]
-            }
-            _ => Vec::new(),
-        };
-        futures::stream::iter(objects)
-    })
-}
-
-/// The objects whose spec changed (a new generation), or that were created or deleted: what can
-/// change another object's reconcile. Status-only updates are dropped.
-pub fn spec_changes<K>(
-    events: Events<K>,
-) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static
-where
-    K: Resource + Send + 'static,
-{
-    let mut generations: HashMap<String, Option<i64>> = HashMap::new();
-    events.flat_map(move |event| {
-        let changed: Vec<Result<K, watcher::Error>> = match event {
-            watcher::Event::Apply(o) | watcher::Event::InitApply(o) => {
-                let uid = o.meta().uid.clone().unwrap_or_default();
-                let generation = o.meta().generation;
-                if generations.insert(uid, generation) == Some(generation) {
-                    Vec::new()
-                } else {
-                    vec![Ok(o)]
-                }
-            }
-            watcher::Event::Delete(o) => {
-                generations.remove(o.meta().uid.as_deref().unwrap_or_default());
-                vec![Ok(o)]
-            }
-            _ => Vec::new(),
-        };
-        futures::stream::iter(changed)
-    })
 }
 
 #[cfg(test)]
