@@ -3,7 +3,8 @@
 //! recommendations up here instead of scanning the whole cache: with N reports and 3N
 //! recommendations a scan per report is O(N²), 52 s of CPU at N = 10,000 (docs/benchmarks.md).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, RwLock};
 
 use kube::ResourceExt;
@@ -12,51 +13,58 @@ use kube::runtime::watcher;
 
 use crate::api::TalkRecommendation;
 
-/// (namespace, name).
-type Key = (String, String);
+/// A (namespace, name) pair, hashed: the index holds one string per recommendation, its name,
+/// and no copies of keys (which were most of its size, 0.9 KiB a report at N = 2,000). Two
+/// pairs with the same hash would share a list; `recommendations` reads each one's report from
+/// the cache, so that costs a lookup, never a wrong answer.
+type Key = u64;
+
+fn key(namespace: &str, name: &str) -> Key {
+    let mut hasher = DefaultHasher::new();
+    (namespace, name).hash(&mut hasher);
+    hasher.finish()
+}
 
 #[derive(Default)]
 struct Inner {
-    /// (namespace, report name) to the names of the recommendations naming it.
-    by_report: HashMap<Key, BTreeSet<String>>,
-    /// (namespace, recommendation name) to the report it names.
-    report_of: HashMap<Key, String>,
+    /// (namespace, report name) to the names of the recommendations naming it, in order.
+    by_report: HashMap<Key, Vec<String>>,
+    /// (namespace, recommendation name) to the (namespace, report name) it names.
+    report_of: HashMap<Key, Key>,
 }
 
 impl Inner {
     fn insert(&mut self, rec: &TalkRecommendation) {
         let namespace = rec.namespace().unwrap_or_default();
         let name = rec.name_any();
-        let report = rec.spec.report_ref.name.clone();
-        if let Some(old) = self
-            .report_of
-            .insert((namespace.clone(), name.clone()), report.clone())
-        {
+        let report = key(&namespace, &rec.spec.report_ref.name);
+        if let Some(old) = self.report_of.insert(key(&namespace, &name), report) {
             if old == report {
                 return;
             }
-            self.forget(&namespace, &old, &name);
+            self.forget(old, &name);
         }
-        self.by_report
-            .entry((namespace, report))
-            .or_default()
-            .insert(name);
+        let names = self.by_report.entry(report).or_default();
+        if let Err(at) = names.binary_search(&name) {
+            names.insert(at, name);
+        }
     }
 
     fn remove(&mut self, rec: &TalkRecommendation) {
         let namespace = rec.namespace().unwrap_or_default();
         let name = rec.name_any();
-        if let Some(report) = self.report_of.remove(&(namespace.clone(), name.clone())) {
-            self.forget(&namespace, &report, &name);
+        if let Some(report) = self.report_of.remove(&key(&namespace, &name)) {
+            self.forget(report, &name);
         }
     }
 
-    fn forget(&mut self, namespace: &str, report: &str, name: &str) {
-        let key = (namespace.to_string(), report.to_string());
-        if let Some(names) = self.by_report.get_mut(&key) {
-            names.remove(name);
+    fn forget(&mut self, report: Key, name: &str) {
+        if let Some(names) = self.by_report.get_mut(&report) {
+            if let Ok(at) = names.binary_search_by(|n| n.as_str().cmp(name)) {
+                names.remove(at);
+            }
             if names.is_empty() {
-                self.by_report.remove(&key);
+                self.by_report.remove(&report);
             }
         }
     }
@@ -90,17 +98,13 @@ impl RecommendationIndex {
         }
     }
 
-    /// The recommendations in `namespace` that name the report `report`, by name order.
+    /// The recommendations in `namespace` that name the report `report`, by name order (and,
+    /// were two keys' hashes ever equal, those of the other key too).
     pub fn names(&self, namespace: &str, report: &str) -> Vec<String> {
         self.0
             .read()
             .ok()
-            .and_then(|inner| {
-                inner
-                    .by_report
-                    .get(&(namespace.to_string(), report.to_string()))
-                    .map(|names| names.iter().cloned().collect())
-            })
+            .and_then(|inner| inner.by_report.get(&key(namespace, report)).cloned())
             .unwrap_or_default()
     }
 
@@ -114,6 +118,7 @@ impl RecommendationIndex {
         self.names(namespace, report)
             .into_iter()
             .filter_map(|name| cache.get(&ObjectRef::new(&name).within(namespace)))
+            .filter(|rec| rec.spec.report_ref.name == report)
             .collect()
     }
 }
@@ -169,5 +174,9 @@ mod tests {
         event(watcher::Event::InitDone);
         assert_eq!(index.names("team", "kubecon"), ["d"]);
         assert_eq!(index.names("team", "devconf"), ["b"]);
+        // Were the index ever wrong (two keys of the same hash), the cache has the last word.
+        writer.apply_watcher_event(&watcher::Event::Apply(rec("b", "kubecon")));
+        assert_eq!(index.names("team", "devconf"), ["b"]);
+        assert!(index.recommendations(&cache, "team", "devconf").is_empty());
     }
 }

@@ -20,7 +20,7 @@ pub enum State {
     Published {
         config_map: String,
         /// The recommendations the summary lists.
-        listed: BTreeSet<String>,
+        listed: ByName<()>,
         shown: usize,
         total: usize,
     },
@@ -32,8 +32,49 @@ pub enum State {
 pub struct Entry {
     pub uid: String,
     pub generation: Option<i64>,
-    pub considered: HashMap<String, Option<i64>>,
+    pub considered: ByName<Option<i64>>,
     pub state: State,
+}
+
+/// A small map from recommendation names, as a sorted vector: a report's lists are mostly a
+/// few names, and a B-tree leaf keeps room for 11 however few there are, a hash table for a
+/// power of two (about 1 KiB a report in all, docs/benchmarks.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ByName<V>(Vec<(String, V)>);
+
+impl<V> ByName<V> {
+    pub fn get(&self, name: &str) -> Option<&V> {
+        self.0
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+            .map(|at| &self.0[at].1)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(n, _)| n)
+    }
+}
+
+impl<V> FromIterator<(String, V)> for ByName<V> {
+    /// The last value given for a name wins, as in a map.
+    fn from_iter<I: IntoIterator<Item = (String, V)>>(pairs: I) -> Self {
+        let mut pairs: Vec<(String, V)> = pairs.into_iter().collect();
+        pairs.reverse();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs.dedup_by(|later, earlier| later.0 == earlier.0);
+        pairs.shrink_to_fit();
+        Self(pairs)
+    }
+}
+
+impl FromIterator<String> for ByName<()> {
+    fn from_iter<I: IntoIterator<Item = String>>(names: I) -> Self {
+        names.into_iter().map(|n| (n, ())).collect()
+    }
 }
 
 /// (namespace, report name).
@@ -71,8 +112,8 @@ impl Listings {
             {
                 let names: BTreeSet<&String> = old
                     .considered
-                    .keys()
-                    .chain(entry.considered.keys())
+                    .names()
+                    .chain(entry.considered.names())
                     .collect();
                 let changed: Vec<String> = names
                     .into_iter()
@@ -80,7 +121,7 @@ impl Listings {
                     // of it even when its verdict stays the same.
                     .filter(|name| {
                         judge(&old, name) != judge(&entry, name)
-                            || old.considered.get(*name) != entry.considered.get(*name)
+                            || old.considered.get(name) != entry.considered.get(name)
                     })
                     .cloned()
                     .collect();
@@ -153,7 +194,7 @@ fn judge(entry: &Entry, rec: &str) -> Verdict {
                 Verdict::Listed {
                     config_map: config_map.clone(),
                 }
-            } else if entry.considered.contains_key(rec) {
+            } else if entry.considered.contains(rec) {
                 Verdict::LeftOut {
                     config_map: config_map.clone(),
                     shown: *shown,
@@ -185,6 +226,20 @@ mod tests {
                 total: considered.len(),
             },
         }
+    }
+
+    #[test]
+    fn by_name_finds_each_name_and_keeps_its_last_value() {
+        let seen: ByName<Option<i64>> = [("b", 1), ("a", 2), ("c", 3), ("a", 4)]
+            .into_iter()
+            .map(|(n, g)| (n.to_string(), Some(g)))
+            .collect();
+        assert_eq!(seen.names().collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(seen.get("a"), Some(&Some(4)));
+        assert_eq!(seen.get("c"), Some(&Some(3)));
+        assert_eq!(seen.get("d"), None);
+        let listed: ByName<()> = ["z".to_string(), "y".to_string()].into_iter().collect();
+        assert!(listed.contains("y") && listed.contains("z") && !listed.contains("x"));
     }
 
     #[test]

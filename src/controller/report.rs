@@ -209,7 +209,7 @@ fn entry(report: &ConferenceReport, considered: Considered, state: State) -> Ent
     Entry {
         uid: report.uid().unwrap_or_default(),
         generation: report.meta().generation,
-        considered,
+        considered: considered.into_iter().collect(),
         state,
     }
 }
