@@ -4,7 +4,6 @@
 //! recommendations a scan per report is O(N²), 52 s of CPU at N = 10,000 (docs/benchmarks.md).
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, RwLock};
 
 use kube::ResourceExt;
@@ -20,9 +19,7 @@ use crate::api::TalkRecommendation;
 type Key = u64;
 
 fn key(namespace: &str, name: &str) -> Key {
-    let mut hasher = DefaultHasher::new();
-    (namespace, name).hash(&mut hasher);
-    hasher.finish()
+    super::memory::hash64(&(namespace, name))
 }
 
 #[derive(Default)]

@@ -10,10 +10,19 @@ use std::sync::Mutex;
 /// A memo's table after its entries are pruned. A hash map keeps the room it grew to: a memo
 /// that held an entry for every object while converging (each written status waits for its
 /// echo) would hold that table for good, about a KiB per report (docs/benchmarks.md).
-pub fn trim<K: Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>) {
+pub fn trim<K: Eq + Hash, V>(map: &mut HashMap<K, V>) {
     if map.capacity() > 64 && map.capacity() > 4 * map.len() {
         map.shrink_to(2 * map.len());
     }
+}
+
+/// A 64-bit hash, where a table keeps only whether something changed or which key it was: far
+/// smaller than the strings it stands for. Not a digest: equal hashes may come from different
+/// values, so it never decides a write on its own.
+pub fn hash64<T: Hash + ?Sized>(value: &T) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A digest of everything a write depends on: the same inputs give the same fingerprint.
@@ -103,9 +112,7 @@ impl Warnings {
         reason: &str,
         message: &str,
     ) -> bool {
-        let mut hasher = DefaultHasher::new();
-        (reason, message).hash(&mut hasher);
-        let problem = hasher.finish();
+        let problem = hash64(&(reason, message));
         let Ok(mut said) = self.said.lock() else {
             return true;
         };

@@ -8,28 +8,22 @@
 //! 64-bit hashes, and a deletion removes it.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use futures::StreamExt;
 use kube::Resource;
 use kube::runtime::watcher;
 
+use super::memory::{hash64, trim};
 use super::watches::Events;
-
-fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
 
 /// What a reconcile of an object reads from it beyond its spec: its generation.
 pub fn generation<K: Resource>(object: &K) -> u64 {
-    hash_of(&object.meta().generation)
+    hash64(&object.meta().generation)
 }
 
 /// Its generation and its annotations (a report's requested-at asks for a new attempt).
 pub fn generation_and_annotations<K: Resource>(object: &K) -> u64 {
-    hash_of(&(object.meta().generation, &object.meta().annotations))
+    hash64(&(object.meta().generation, &object.meta().annotations))
 }
 
 /// Whether a deletion wakes a reconcile: another kind's deletion can change this one's (a
@@ -53,7 +47,7 @@ where
 {
     let mut seen: HashMap<u64, u64> = HashMap::new();
     events.flat_map(move |event| {
-        let uid = |object: &K| hash_of(object.meta().uid.as_deref().unwrap_or_default());
+        let uid = |object: &K| hash64(object.meta().uid.as_deref().unwrap_or_default());
         let passed = match event {
             watcher::Event::Apply(object) | watcher::Event::InitApply(object) => {
                 let changed =
@@ -62,7 +56,7 @@ where
             }
             watcher::Event::Delete(object) => {
                 seen.remove(&uid(&object));
-                super::memory::trim(&mut seen);
+                trim(&mut seen);
                 (deletions == Deletions::Pass).then_some(object)
             }
             watcher::Event::Init | watcher::Event::InitDone => None,
