@@ -50,9 +50,8 @@ where
         let uid = |object: &K| hash64(object.meta().uid.as_deref().unwrap_or_default());
         let passed = match event {
             watcher::Event::Apply(object) | watcher::Event::InitApply(object) => {
-                let changed =
-                    seen.insert(uid(&object), property(&object)) != Some(property(&object));
-                changed.then_some(object)
+                let value = property(&object);
+                (seen.insert(uid(&object), value) != Some(value)).then_some(object)
             }
             watcher::Event::Delete(object) => {
                 seen.remove(&uid(&object));
