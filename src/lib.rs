@@ -11,6 +11,7 @@ pub mod controller;
 pub mod decide;
 pub mod error;
 pub mod gate;
+pub mod heap;
 pub mod http;
 pub mod metrics;
 pub mod offline;

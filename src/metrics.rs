@@ -54,8 +54,14 @@ pub struct Metrics {
     remembered: Family<Memo, Gauge>,
     ready: Family<KindStatusReason, Gauge>,
     stalled: Family<KindReason, Gauge>,
+    heap: Family<HeapState, Gauge>,
     /// The state series set so far: one that no object is in any more reads 0, not its last count.
     states_set: std::sync::Mutex<(HashSet<KindStatusReason>, HashSet<KindReason>)>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HeapState {
+    pub state: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -80,6 +86,7 @@ impl Default for Metrics {
         let remembered = Family::<Memo, Gauge>::default();
         let ready = Family::<KindStatusReason, Gauge>::default();
         let stalled = Family::<KindReason, Gauge>::default();
+        let heap = Family::<HeapState, Gauge>::default();
         registry.register(
             "reconciles",
             "Reconciles by kind and result (success, error, skipped: not the leader, paused or suspended)",
@@ -140,6 +147,14 @@ impl Default for Metrics {
             "Cached objects with Stalled=True, by kind and reason: nothing changes for them without a spec change",
             stalled.clone(),
         );
+        // Only when the allocator can tell (see `crate::heap`): no series is better than a 0.
+        if crate::heap::read().is_some() {
+            registry.register(
+                "heap_bytes",
+                "The allocator's heap: allocated (held by the operator), active (in pages with live allocations), resident (mapped and in memory) and metadata (the allocator's own)",
+                heap.clone(),
+            );
+        }
         // Series that alerts take increase() of exist from the start, at 0.
         for kind in ["ConferenceReport", "TalkRecommendation"] {
             for reason in crate::error::Error::REASONS {
@@ -168,6 +183,7 @@ impl Default for Metrics {
             remembered,
             ready,
             stalled,
+            heap,
             states_set: Default::default(),
         }
     }
@@ -191,6 +207,19 @@ impl Metrics {
 
     pub fn wrote(&self, resource: &'static str) {
         self.writes.get_or_create(&Resource { resource }).inc();
+    }
+
+    pub fn set_heap(&self, heap: &crate::heap::Heap) {
+        for (state, bytes) in [
+            ("allocated", heap.allocated),
+            ("active", heap.active),
+            ("resident", heap.resident),
+            ("metadata", heap.metadata),
+        ] {
+            self.heap
+                .get_or_create(&HeapState { state })
+                .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        }
     }
 
     pub fn set_objects(&self, kind: &'static str, count: usize) {

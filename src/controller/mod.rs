@@ -332,6 +332,9 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
                 .iter()
                 .map(|r| r.status.as_ref().map_or(&[][..], |s| &s.conditions[..]));
             metrics.set_states("TalkRecommendation", &states::States::count(conditions));
+            if let Some(heap) = crate::heap::read() {
+                metrics.set_heap(&heap);
+            }
             housekeeping.forget_deleted();
             housekeeping
                 .recorders

@@ -1,7 +1,8 @@
 //! deploy/monitoring/ proven with the real tools: promtool checks the PrometheusRule's alerts and
 //! runs their unit tests (tests/monitoring/rules-test.yaml), every alert has a runbook, the
 //! dashboard's queries parse as PromQL and name only metrics a real operator's /metrics exports,
-//! and the objects-by-state gauges follow a report from InvalidSpec to Published.
+//! the objects-by-state gauges follow a report from InvalidSpec to Published, and the heap
+//! gauges account for the process's resident memory.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -349,6 +350,43 @@ async fn the_objects_by_state_gauges_follow_a_report_from_invalid_to_published()
             Ok(())
         } else {
             Err(metrics)
+        }
+    })
+    .await;
+}
+
+/// The allocator's account of the heap, which tells live objects from fragmentation: what the
+/// operator holds is allocated, and the allocator's resident pages fit in the process's RSS.
+#[tokio::test]
+async fn the_heap_gauges_tell_what_is_held_from_what_is_resident() {
+    let f = fixture("heap-gauges", true).await;
+    f.apply_ok(&f.reports, report("kubecon-eu-2019")).await;
+    f.wait_condition(&f.reports, "kubecon-eu-2019", "Ready", "True", None)
+        .await;
+    let operator = f.operator.as_ref().expect("the operator");
+    let sample = |state: &str| format!(r#"tripreport_heap_bytes{{state="{state}"}}"#);
+    // The gauges are read every 5 s.
+    eventually("the heap gauges", Duration::from_secs(20), || async {
+        let mut bytes = Vec::new();
+        for state in ["allocated", "active", "resident", "metadata"] {
+            bytes.push(operator.metric(&sample(state)).await);
+        }
+        let rss = operator.resident_bytes();
+        let [allocated, active, resident, metadata] = bytes[..] else {
+            return Err("four gauges".to_string());
+        };
+        // A running operator holds its caches and runtime: more than a MiB.
+        if allocated > 1_048_576.0
+            && allocated <= active
+            && active <= resident
+            && metadata > 0.0
+            && resident <= rss
+        {
+            Ok(())
+        } else {
+            Err(format!(
+                "allocated {allocated}, active {active}, resident {resident}, metadata {metadata}, process RSS {rss}"
+            ))
         }
     })
     .await;

@@ -174,6 +174,20 @@ impl Operator {
         Ok((code, body))
     }
 
+    /// Its resident memory in bytes, from /proc (0 once it has exited).
+    pub fn resident_bytes(&self) -> f64 {
+        let Some(child) = self.child.as_ref() else {
+            return 0.0;
+        };
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or(0.0, |kib| kib * 1024.0)
+    }
+
     /// The value of one sample in /metrics, e.g. `tripreport_leader` or
     /// `tripreport_writes_total{resource="configmaps"}`; 0 when absent.
     pub async fn metric(&self, sample: &str) -> f64 {
