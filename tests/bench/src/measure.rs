@@ -58,6 +58,17 @@ pub fn audit_offset(audit: &Path) -> u64 {
     std::fs::metadata(audit).map(|m| m.len()).unwrap_or(0)
 }
 
+/// Of the operator's resident memory, the MiB backed by files (its binary's pages, shared and
+/// clean, which the kernel may drop and read again), from /proc.
+pub fn file_backed_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("RssFile:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
 /// The operator's peak and current resident memory (MiB) and CPU seconds, from /proc.
 pub fn process_usage(pid: u32) -> (f64, f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

@@ -68,14 +68,14 @@ fn reconciles(metrics: &str, kind: &str) -> u64 {
         .map_or(0, |n| n as u64)
 }
 
-fn free_port() -> Result<u16, Error> {
+pub fn free_port() -> Result<u16, Error> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
 /// A plain HTTP/1.0 GET on loopback: the status code and the body, or None if nothing answers.
-async fn get(port: u16, path: &str) -> Option<(u16, String)> {
+pub async fn get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .ok()?;
@@ -102,4 +102,21 @@ mod tests {
         assert_eq!(super::reconciles(text, "TalkRecommendation"), 2999);
         assert_eq!(super::reconciles(text, "Other"), 0);
     }
+}
+
+/// The allocator's heap gauges (`tripreport_heap_bytes`), in MiB: allocated and resident. None
+/// when the operator does not export them (built without jemalloc).
+pub async fn heap(port: u16) -> Option<(f64, f64)> {
+    let (_, metrics) = get(port, "/metrics").await?;
+    let gauge = |state: &str| {
+        let sample = format!(r#"tripreport_heap_bytes{{state="{state}"}} "#);
+        metrics.lines().find_map(|l| {
+            l.strip_prefix(&sample)?
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .map(|b| b / (1024.0 * 1024.0))
+        })
+    };
+    Some((gauge("allocated")?, gauge("resident")?))
 }

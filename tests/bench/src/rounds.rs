@@ -41,8 +41,8 @@ impl Round {
     }
 }
 
-/// A running operator, killed when dropped.
-pub struct Operator(pub Child);
+/// A running operator, killed when dropped, and the port of its /metrics.
+pub struct Operator(pub Child, pub u16);
 
 impl Drop for Operator {
     fn drop(&mut self) {
@@ -185,7 +185,7 @@ async fn operator_part(setup: &Setup<'_>, ns: &str) -> Result<(Timed, Operator),
             &Patch::Apply(press("true")),
         )
         .await?;
-    let operator = spawn_operator(setup, ns, 0)?;
+    let operator = spawn_operator(setup, ns, crate::restart::free_port()?)?;
     create_all(&setup.admin, ns, setup.n).await?;
     // Every object exists and none is handled: releasing the button is "the last object
     // created" with all the work still to do.
@@ -210,7 +210,7 @@ async fn operator_part(setup: &Setup<'_>, ns: &str) -> Result<(Timed, Operator),
     Ok((Timed { took, counts }, operator))
 }
 
-/// The operator on `ns`, its HTTP port `port` (0: any), its log in the output directory.
+/// The operator on `ns`, its HTTP port `port`, its log in the output directory.
 pub fn spawn_operator(setup: &Setup<'_>, ns: &str, port: u16) -> Result<Operator, Error> {
     let kubeconfig = setup.out.join("operator.kubeconfig");
     setup
@@ -247,6 +247,7 @@ pub fn spawn_operator(setup: &Setup<'_>, ns: &str, port: u16) -> Result<Operator
         command
             .spawn()
             .map_err(|e| format!("{}: {e}", binary.display()))?,
+        port,
     ))
 }
 

@@ -8,8 +8,8 @@ use serde_json::json;
 use testenv::ControlPlane;
 
 use crate::measure::{
-    audit_counts, audit_offset, cached_json, edit_latencies, percentile, process_usage,
-    unrelated_config_maps, writes,
+    audit_counts, audit_offset, cached_json, edit_latencies, file_backed_mib, percentile,
+    process_usage, unrelated_config_maps, writes,
 };
 use crate::objects::install_crds;
 use crate::restart;
@@ -52,7 +52,7 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
         concurrency,
     };
     let (rounds, operator, ns) = rounds(&setup, repeat).await?;
-    let pid = operator.0.id();
+    let (pid, port) = (operator.0.id(), operator.1);
 
     let to = audit_offset(audit);
     eprintln!("bench: idle window of {idle:?}");
@@ -76,6 +76,9 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
         tokio::time::sleep(quiet).await;
         Some(process_usage(pid).1)
     };
+    // What of that RSS the operator holds, and what the allocator keeps (fragmentation).
+    let heap_mib = restart::heap(port).await;
+    let file_mib = file_backed_mib(pid);
 
     let unrelated = env_number("BENCH_UNRELATED_CONFIGMAPS", 50_000) as usize;
     let mut unrelated_result = None;
@@ -201,6 +204,23 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
             mib
         );
     }
+    if let Some((allocated, resident)) = heap_mib {
+        let when = if quiet.is_zero() {
+            "after the edits".to_string()
+        } else {
+            format!("{}s after the last edit", quiet.as_secs())
+        };
+        println!(
+            "{:<40} {:>19.1}MiB",
+            format!("heap allocated, {when}"),
+            allocated
+        );
+        println!(
+            "{:<40} {:>19.1}MiB",
+            "heap resident (jemalloc's account)", resident
+        );
+        println!("{:<40} {:>19.1}MiB", "RSS backed by files", file_mib);
+    }
     if let Some((before, after, writes)) = unrelated_result {
         println!(
             "{:<40} {:>19.1}MiB",
@@ -233,7 +253,7 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
                    "ratio": r.ratio(), "ratio_with_events": r.ratio_events()})
         })
         .collect();
-    let results = json!({
+    let mut results = json!({
         "reports": n, "recommendations": 3 * n, "concurrency": concurrency, "repeat": repeat,
         "rounds": per_round,
         "operator_seconds": operator_s.0, "floor_seconds": floor_s.0, "floor_with_events_seconds": events_s.0,
@@ -259,6 +279,10 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
         "restart_reconciled_seconds": restarted.reconciled.as_secs_f64(),
         "restart_writes": restarted.writes,
     });
+    // Beside the json! above, whose macro would recurse past its limit with more fields.
+    results["heap_allocated_mib"] = json!(heap_mib.map(|h| h.0));
+    results["heap_resident_mib"] = json!(heap_mib.map(|h| h.1));
+    results["rss_file_mib"] = json!(file_mib);
     let text = serde_json::to_string_pretty(&results)?;
     for name in ["results.json".to_string(), format!("results-{n}.json")] {
         let path = out.join(name);
