@@ -90,20 +90,6 @@ pub async fn get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((code, body))
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn reconciles_reads_the_success_counter_of_one_kind() {
-        let text = "# HELP x\n\
-            tripreport_reconciles_total{kind=\"ConferenceReport\",result=\"success\"} 1000\n\
-            tripreport_reconciles_total{kind=\"ConferenceReport\",result=\"error\"} 3\n\
-            tripreport_reconciles_total{kind=\"TalkRecommendation\",result=\"success\"} 2999\n";
-        assert_eq!(super::reconciles(text, "ConferenceReport"), 1000);
-        assert_eq!(super::reconciles(text, "TalkRecommendation"), 2999);
-        assert_eq!(super::reconciles(text, "Other"), 0);
-    }
-}
-
 /// The allocator's heap gauges (`tripreport_heap_bytes`), in MiB: allocated and resident. None
 /// when the operator does not export them (built without jemalloc).
 pub async fn heap(port: u16) -> Option<(f64, f64)> {
@@ -119,4 +105,18 @@ pub async fn heap(port: u16) -> Option<(f64, f64)> {
         })
     };
     Some((gauge("allocated")?, gauge("resident")?))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reconciles_reads_the_success_counter_of_one_kind() {
+        let text = "# HELP x\n\
+            tripreport_reconciles_total{kind=\"ConferenceReport\",result=\"success\"} 1000\n\
+            tripreport_reconciles_total{kind=\"ConferenceReport\",result=\"error\"} 3\n\
+            tripreport_reconciles_total{kind=\"TalkRecommendation\",result=\"success\"} 2999\n";
+        assert_eq!(super::reconciles(text, "ConferenceReport"), 1000);
+        assert_eq!(super::reconciles(text, "TalkRecommendation"), 2999);
+        assert_eq!(super::reconciles(text, "Other"), 0);
+    }
 }
