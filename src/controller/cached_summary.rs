@@ -10,10 +10,12 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::Resource;
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Resource, ResourceExt};
 use serde::Deserialize;
 
 use super::memory::{Fingerprint, fingerprint};
+use crate::api::ConferenceReport;
 use crate::api::names::{DIGEST_ANNOTATION, MANAGED_BY_LABEL, REPORT_LABEL};
 use crate::summary;
 
@@ -187,6 +189,27 @@ impl CachedSummary {
     pub fn annotated(&self, digest: &str) -> bool {
         self.annotated_digest == Some(fingerprint(&[digest.as_bytes()]))
     }
+}
+
+/// The reports a summary ConfigMap's event concerns: its owners, and the report its label names
+/// (so a summary whose ownerReferences were removed by hand still reaches its report at once).
+pub fn reports_of_summary(
+    cm: &CachedSummary,
+    reports: &Store<ConferenceReport>,
+) -> Vec<ObjectRef<ConferenceReport>> {
+    let namespace = cm.namespace().unwrap_or_default();
+    let in_namespace = || {
+        reports
+            .state()
+            .iter()
+            .filter(|r| r.namespace().as_deref() == Some(namespace.as_str()))
+            .map(|r| r.name_any())
+            .collect::<Vec<_>>()
+    };
+    cm.reports(in_namespace)
+        .into_iter()
+        .map(|name| ObjectRef::new(&name).within(&namespace))
+        .collect()
 }
 
 #[cfg(test)]

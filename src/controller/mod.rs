@@ -7,6 +7,7 @@
 //! `writes`); every write first asks the gate (`crate::gate`): only the leader writes, and
 //! nobody writes while the big red button is pressed.
 
+mod admission;
 mod bodies;
 mod cached_summary;
 mod context;
@@ -27,11 +28,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::{StreamExt, future};
+use futures::{StreamExt, future, stream};
 use kube::runtime::Controller;
 use kube::runtime::controller::Action;
 use kube::runtime::events::Reporter;
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{info, warn};
@@ -43,7 +44,8 @@ use crate::gate::{self, Gate};
 use crate::http::{self, HttpState};
 use crate::metrics::Metrics;
 use crate::watch_health::WatchHealth;
-use cached_summary::CachedSummary;
+use admission::{admit, all_on, ended, refs};
+use cached_summary::{CachedSummary, reports_of_summary};
 use context::{Context, Outcome, Reconciled, key};
 use listing::Listings;
 use memory::{Refusals, Warnings, Written};
@@ -90,6 +92,12 @@ fn every(period: Duration) -> impl futures::Stream<Item = ()> + Send + Sync + 's
     })
 }
 
+/// Objects in a controller's scheduler at once: enough that each of its `concurrency` reconciles
+/// has the next few waiting, far fewer than a start's full list.
+fn admission_limit(concurrency: u16) -> usize {
+    4 * usize::from(concurrency.max(4))
+}
+
 fn controller_config(concurrency: u16) -> kube::runtime::controller::Config {
     kube::runtime::controller::Config::default().concurrency(concurrency)
 }
@@ -116,27 +124,6 @@ async fn reconcile_recommendation(
         recommendation::reconcile(rec.clone(), ctx.clone()),
     )
     .await
-}
-
-/// The reports a summary ConfigMap's event concerns: its owners, and the report its label names
-/// (so a summary whose ownerReferences were removed by hand still reaches its report at once).
-fn reports_of_summary(
-    cm: &CachedSummary,
-    reports: &Store<ConferenceReport>,
-) -> Vec<ObjectRef<ConferenceReport>> {
-    let namespace = cm.namespace().unwrap_or_default();
-    let in_namespace = || {
-        reports
-            .state()
-            .iter()
-            .filter(|r| r.namespace().as_deref() == Some(namespace.as_str()))
-            .map(|r| r.name_any())
-            .collect::<Vec<_>>()
-    };
-    cm.reports(in_namespace)
-        .into_iter()
-        .map(|name| ObjectRef::new(&name).within(&namespace))
-        .collect()
 }
 
 /// Runs the operator until SIGTERM or Ctrl-C: on either, in-flight reconciles finish, the Lease
@@ -276,27 +263,40 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
             .is_ok_and(|cm| written.echo(&key("ConfigMap", cm), cm.resource_version().as_deref()));
         future::ready(!echo)
     });
-    let report_controller = Controller::for_stream(report_trigger, report_store.clone())
-        .watches_stream(summary_events, move |cm| {
-            reports_of_summary(&cm, &summary_reports)
-        })
-        .watches_stream(
-            changes(rec_events_for_reports, generation, Deletions::Pass),
-            |rec| {
-                let namespace = rec.meta().namespace.clone().unwrap_or_default();
-                Some(ObjectRef::new(&rec.spec.report_ref.name).within(&namespace))
-            },
-        )
-        .reconcile_all_on(gate.reopened())
-        .reconcile_all_on(every(RESYNC))
+    // Every trigger goes through the operator's admission queue (`admission`), which keeps
+    // kube-runtime's scheduler to a few objects at a time.
+    let limit = admission_limit(settings.concurrency);
+    let summary_reports_of = move |cm: Result<CachedSummary, _>| {
+        stream::iter(cm.map_or_else(
+            |_| Vec::new(),
+            |cm| reports_of_summary(&cm, &summary_reports),
+        ))
+    };
+    let report_requests = stream::select_all([
+        refs(report_trigger).boxed(),
+        summary_events.flat_map(summary_reports_of).boxed(),
+        changes(rec_events_for_reports, generation, Deletions::Pass)
+            .filter_map(|rec| {
+                future::ready(rec.ok().map(|rec| {
+                    let namespace = rec.meta().namespace.clone().unwrap_or_default();
+                    ObjectRef::new(&rec.spec.report_ref.name).within(&namespace)
+                }))
+            })
+            .boxed(),
+        all_on(gate.reopened(), report_store.clone()).boxed(),
+        all_on(every(RESYNC), report_store.clone()).boxed(),
+    ]);
+    let (report_ends, report_ended) = futures::channel::mpsc::unbounded();
+    let report_controller = Controller::for_stream(stream::empty(), report_store.clone())
+        .reconcile_on(admit(report_requests, report_ended, limit))
         .with_config(controller_config(settings.concurrency));
     // A report's arrival, spec change or deletion concerns the recommendations that name it;
     // so does what its reconcile decided about them.
     let (recs_by_report, rec_cache) = (rec_index.clone(), rec_store.clone());
-    let rec_controller = Controller::for_stream(rec_trigger, rec_store.clone())
-        .watches_stream(
-            changes(report_events_for_recs, generation, Deletions::Pass),
-            move |report| {
+    let recs_of_report = move |report: Result<ConferenceReport, _>| {
+        let recs = report.map_or_else(
+            |_| Vec::new(),
+            |report| {
                 let namespace = report.meta().namespace.clone().unwrap_or_default();
                 let name = report.meta().name.clone().unwrap_or_default();
                 recs_by_report
@@ -305,9 +305,20 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
                     .map(|rec| ObjectRef::from_obj(&*rec))
                     .collect::<Vec<_>>()
             },
-        )
-        .reconcile_on(relisted_events)
-        .reconcile_all_on(gate.reopened())
+        );
+        stream::iter(recs)
+    };
+    let rec_requests = stream::select_all([
+        refs(rec_trigger).boxed(),
+        changes(report_events_for_recs, generation, Deletions::Pass)
+            .flat_map(recs_of_report)
+            .boxed(),
+        relisted_events.boxed(),
+        all_on(gate.reopened(), rec_store.clone()).boxed(),
+    ]);
+    let (rec_ends, rec_ended) = futures::channel::mpsc::unbounded();
+    let rec_controller = Controller::for_stream(stream::empty(), rec_store.clone())
+        .reconcile_on(admit(rec_requests, rec_ended, limit))
         .with_config(controller_config(settings.concurrency));
 
     let housekeeping = context.clone();
@@ -348,7 +359,12 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         report_controller
             .shutdown_on_signal()
             .run(reconcile_report, report::error_policy, context.clone())
-            .for_each(|_| future::ready(())),
+            .for_each(move |result| {
+                if let Some(r) = ended(&result) {
+                    let _ = report_ends.unbounded_send(r);
+                }
+                future::ready(())
+            }),
         rec_controller
             .shutdown_on_signal()
             .run(
@@ -356,7 +372,12 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
                 recommendation::error_policy,
                 context,
             )
-            .for_each(|_| future::ready(())),
+            .for_each(move |result| {
+                if let Some(r) = ended(&result) {
+                    let _ = rec_ends.unbounded_send(r);
+                }
+                future::ready(())
+            }),
     )
     .await;
 

@@ -1,0 +1,221 @@
+//! How many objects a controller's queue holds at once. kube-runtime's scheduler takes every
+//! request it is handed, and its tables keep the room they grew to: after the full list of a
+//! start, about 2.4 KiB a report for good (docs/benchmarks.md). Requests pass here first: at
+//! most `limit` distinct objects are handed on at a time, each until its reconcile has ended;
+//! the others wait, once each and in order, in a queue of the operator's whose room is let go
+//! when it empties. `Admission` is the bookkeeping (pure); `admit` is the stream around it.
+
+use std::collections::{HashSet, VecDeque};
+use std::hash::Hash;
+
+use futures::{Stream, StreamExt, future, stream};
+use kube::Resource;
+use kube::runtime::controller;
+use kube::runtime::reflector::{ObjectRef, Store};
+
+/// Which objects are handed on, and which wait.
+pub struct Admission<T> {
+    limit: usize,
+    admitted: HashSet<T>,
+    waiting: VecDeque<T>,
+    queued: HashSet<T>,
+}
+
+impl<T: Hash + Eq + Clone> Admission<T> {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit: limit.max(1),
+            admitted: HashSet::new(),
+            waiting: VecDeque::new(),
+            queued: HashSet::new(),
+        }
+    }
+
+    /// A request for `item`: handed on at once if `item` is handed on already (kube-runtime then
+    /// runs its reconcile again after the current one, as without this queue) or if there is
+    /// room; otherwise it waits, once however often it is asked for.
+    pub fn request(&mut self, item: T) -> Option<T> {
+        if self.admitted.contains(&item) {
+            return Some(item);
+        }
+        if self.queued.contains(&item) {
+            return None;
+        }
+        if self.admitted.len() < self.limit {
+            self.admitted.insert(item.clone());
+            return Some(item);
+        }
+        self.queued.insert(item.clone());
+        self.waiting.push_back(item);
+        None
+    }
+
+    /// A reconcile of `item` has ended: its room goes to those that have waited longest.
+    pub fn ended(&mut self, item: &T) -> Vec<T> {
+        self.admitted.remove(item);
+        let mut handed = Vec::new();
+        while self.admitted.len() < self.limit {
+            let Some(next) = self.waiting.pop_front() else {
+                break;
+            };
+            self.queued.remove(&next);
+            self.admitted.insert(next.clone());
+            handed.push(next);
+        }
+        if self.waiting.is_empty() && self.waiting.capacity() > 64 {
+            self.waiting = VecDeque::new();
+            self.queued = HashSet::new();
+        }
+        handed
+    }
+
+    #[cfg(test)]
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+}
+
+/// `requests` through an [`Admission`] of `limit`, told by `ended` of each reconcile's end.
+pub fn admit<K>(
+    requests: impl Stream<Item = ObjectRef<K>> + Send + 'static,
+    ended: impl Stream<Item = ObjectRef<K>> + Send + 'static,
+    limit: usize,
+) -> impl Stream<Item = ObjectRef<K>> + Send + 'static
+where
+    K: Resource<DynamicType = ()> + 'static,
+{
+    enum Step<K: Resource<DynamicType = ()>> {
+        Request(ObjectRef<K>),
+        Ended(ObjectRef<K>),
+    }
+    let mut admission = Admission::new(limit);
+    stream::select(
+        requests.map(|r| Step::Request(bare(&r))),
+        ended.map(Step::Ended),
+    )
+    .flat_map(move |step| {
+        let handed = match step {
+            Step::Request(r) => admission.request(r).into_iter().collect(),
+            Step::Ended(r) => admission.ended(&r),
+        };
+        stream::iter(handed)
+    })
+}
+
+/// The object a controller's result is about, if it names one: every request handed on ends in
+/// exactly one result (a reconcile's, or "not found" for an object deleted meanwhile).
+pub fn ended<K, A, E, Q>(
+    result: &Result<(ObjectRef<K>, A), controller::Error<E, Q>>,
+) -> Option<ObjectRef<K>>
+where
+    K: Resource<DynamicType = ()>,
+{
+    let erased = match result {
+        Ok((r, _)) => return Some(bare(r)),
+        Err(controller::Error::ObjectNotFound(r)) => r,
+        Err(controller::Error::ReconcilerFailed(_, r)) => r,
+        Err(_) => return None,
+    };
+    let r = ObjectRef::new(&erased.name);
+    Some(match erased.namespace.as_deref() {
+        Some(namespace) => r.within(namespace),
+        None => r,
+    })
+}
+
+/// Name and namespace only: the queue need not hold a resourceVersion and uid per object.
+fn bare<K: Resource<DynamicType = ()>>(r: &ObjectRef<K>) -> ObjectRef<K> {
+    let bare = ObjectRef::new(&r.name);
+    match r.namespace.as_deref() {
+        Some(namespace) => bare.within(namespace),
+        None => bare,
+    }
+}
+
+/// Every cached object, on each tick of `ticks` (a resync, the button released).
+pub fn all_on<K>(
+    ticks: impl Stream<Item = ()> + Send + 'static,
+    store: Store<K>,
+) -> impl Stream<Item = ObjectRef<K>> + Send + 'static
+where
+    K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
+{
+    ticks.flat_map(move |()| {
+        stream::iter(
+            store
+                .state()
+                .iter()
+                .map(|o| bare(&ObjectRef::from_obj(&**o)))
+                .collect::<Vec<_>>(),
+        )
+    })
+}
+
+/// The objects a trigger stream passes.
+pub fn refs<K>(
+    objects: impl Stream<Item = Result<K, kube::runtime::watcher::Error>> + Send + 'static,
+) -> impl Stream<Item = ObjectRef<K>> + Send + 'static
+where
+    K: Resource<DynamicType = ()> + 'static,
+{
+    objects.filter_map(|o| future::ready(o.ok().map(|o| ObjectRef::from_obj(&o))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_most_limit_are_handed_on_and_the_rest_wait_once_in_order() {
+        let mut admission = Admission::new(2);
+        assert_eq!(admission.request("a"), Some("a"));
+        assert_eq!(admission.request("b"), Some("b"));
+        assert_eq!(admission.request("c"), None);
+        assert_eq!(admission.request("d"), None);
+        assert_eq!(admission.request("c"), None, "c waits once");
+        assert_eq!(admission.waiting(), 2);
+        // Asked for again while handed on: passes, so that its reconcile runs again.
+        assert_eq!(admission.request("a"), Some("a"));
+        assert_eq!(admission.ended(&"a"), vec!["c"]);
+        assert_eq!(admission.ended(&"b"), vec!["d"]);
+        assert_eq!(admission.waiting(), 0);
+        // An end of an object not handed on (a second run's) makes room only if there is some.
+        assert_eq!(admission.ended(&"a"), Vec::<&str>::new());
+        assert_eq!(admission.request("e"), None);
+        assert_eq!(admission.ended(&"c"), vec!["e"]);
+    }
+
+    #[test]
+    fn nothing_requested_is_lost() {
+        let mut admission = Admission::new(3);
+        let mut handed: Vec<u32> = (0..1000).filter_map(|i| admission.request(i)).collect();
+        let mut running: VecDeque<u32> = handed.iter().copied().collect();
+        while let Some(done) = running.pop_front() {
+            let next = admission.ended(&done);
+            running.extend(next.iter().copied());
+            handed.extend(next);
+        }
+        handed.sort_unstable();
+        assert_eq!(handed, (0..1000).collect::<Vec<_>>());
+        assert!(
+            admission.waiting.capacity() <= 64,
+            "the queue's room is let go"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_stream_hands_on_as_reconciles_end() {
+        use k8s_openapi::api::core::v1::ConfigMap;
+        let (requests, requests_rx) = futures::channel::mpsc::unbounded();
+        let (ends, ends_rx) = futures::channel::mpsc::unbounded();
+        let mut handed = Box::pin(admit::<ConfigMap>(requests_rx, ends_rx, 1));
+        let r = |name: &str| ObjectRef::<ConfigMap>::new(name).within("ns");
+        requests.unbounded_send(r("a")).expect("send");
+        requests.unbounded_send(r("b")).expect("send");
+        assert_eq!(handed.next().await, Some(r("a")));
+        let pending = tokio::time::timeout(std::time::Duration::from_millis(50), handed.next());
+        assert!(pending.await.is_err(), "b waits for a's end");
+        ends.unbounded_send(r("a")).expect("send");
+        assert_eq!(handed.next().await, Some(r("b")));
+    }
+}
