@@ -110,25 +110,25 @@ pub fn ended<K, A, E, Q>(
 where
     K: Resource<DynamicType = ()>,
 {
-    let erased = match result {
-        Ok((r, _)) => return Some(bare(r)),
-        Err(controller::Error::ObjectNotFound(r)) => r,
-        Err(controller::Error::ReconcilerFailed(_, r)) => r,
-        Err(_) => return None,
-    };
-    let r = ObjectRef::new(&erased.name);
-    Some(match erased.namespace.as_deref() {
-        Some(namespace) => r.within(namespace),
-        None => r,
-    })
+    match result {
+        Ok((r, _)) => Some(bare(r)),
+        Err(controller::Error::ObjectNotFound(r) | controller::Error::ReconcilerFailed(_, r)) => {
+            Some(named(&r.name, r.namespace.as_deref()))
+        }
+        Err(_) => None,
+    }
 }
 
 /// Name and namespace only: the queue need not hold a resourceVersion and uid per object.
 fn bare<K: Resource<DynamicType = ()>>(r: &ObjectRef<K>) -> ObjectRef<K> {
-    let bare = ObjectRef::new(&r.name);
-    match r.namespace.as_deref() {
-        Some(namespace) => bare.within(namespace),
-        None => bare,
+    named(&r.name, r.namespace.as_deref())
+}
+
+fn named<K: Resource<DynamicType = ()>>(name: &str, namespace: Option<&str>) -> ObjectRef<K> {
+    let r = ObjectRef::new(name);
+    match namespace {
+        Some(namespace) => r.within(namespace),
+        None => r,
     }
 }
 
