@@ -55,6 +55,7 @@ pub struct Metrics {
     ready: Family<KindStatusReason, Gauge>,
     stalled: Family<KindReason, Gauge>,
     heap: Family<HeapState, Gauge>,
+    waiting: Family<Kind, Gauge>,
     /// The state series set so far: one that no object is in any more reads 0, not its last count.
     states_set: std::sync::Mutex<(HashSet<KindStatusReason>, HashSet<KindReason>)>,
 }
@@ -87,6 +88,7 @@ impl Default for Metrics {
         let ready = Family::<KindStatusReason, Gauge>::default();
         let stalled = Family::<KindReason, Gauge>::default();
         let heap = Family::<HeapState, Gauge>::default();
+        let waiting = Family::<Kind, Gauge>::default();
         registry.register(
             "reconciles",
             "Reconciles by kind and result (success, error, skipped: not the leader, paused or suspended)",
@@ -147,6 +149,11 @@ impl Default for Metrics {
             "Cached objects with Stalled=True, by kind and reason: nothing changes for them without a spec change",
             stalled.clone(),
         );
+        registry.register(
+            "reconciles_waiting",
+            "Reconcile requests waiting in the operator's admission queue, by kind: after a start or the big red button's release, the objects not yet handed to a reconcile (0 once caught up)",
+            waiting.clone(),
+        );
         // Only when the allocator can tell (see `crate::heap`): no series is better than a 0.
         if crate::heap::read().is_some() {
             registry.register(
@@ -169,6 +176,9 @@ impl Default for Metrics {
         for kind in ["ConferenceReport", "TalkRecommendation", "ConfigMap"] {
             let _ = watch_errors.get_or_create(&Kind { kind });
         }
+        for kind in ["ConferenceReport", "TalkRecommendation"] {
+            let _ = waiting.get_or_create(&Kind { kind });
+        }
         Self {
             registry,
             reconciles,
@@ -184,6 +194,7 @@ impl Default for Metrics {
             ready,
             stalled,
             heap,
+            waiting,
             states_set: Default::default(),
         }
     }
@@ -226,6 +237,12 @@ impl Metrics {
         self.objects
             .get_or_create(&Kind { kind })
             .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    pub fn set_waiting(&self, kind: &'static str, requests: usize) {
+        self.waiting
+            .get_or_create(&Kind { kind })
+            .set(i64::try_from(requests).unwrap_or(i64::MAX));
     }
 
     pub fn set_leader(&self, leader: bool) {

@@ -13,6 +13,12 @@ use kube::Resource;
 use kube::runtime::controller;
 use kube::runtime::reflector::{ObjectRef, Store};
 
+/// Objects in a controller's scheduler at once: enough that each of its `concurrency` reconciles
+/// has the next few waiting, far fewer than a start's full list.
+pub fn limit(concurrency: u16) -> usize {
+    4 * usize::from(concurrency.max(4))
+}
+
 /// Which objects are handed on, and which wait.
 pub struct Admission<T> {
     limit: usize,
@@ -69,17 +75,19 @@ impl<T: Hash + Eq + Clone> Admission<T> {
         handed
     }
 
-    #[cfg(test)]
+    /// Requests waiting for room.
     pub fn waiting(&self) -> usize {
         self.waiting.len()
     }
 }
 
-/// `requests` through an [`Admission`] of `limit`, told by `ended` of each reconcile's end.
+/// `requests` through an [`Admission`] of `limit`, told by `ended` of each reconcile's end;
+/// `waiting` is told how many requests wait after each (a gauge: how far a start has got).
 pub fn admit<K>(
     requests: impl Stream<Item = ObjectRef<K>> + Send + 'static,
     ended: impl Stream<Item = ObjectRef<K>> + Send + 'static,
     limit: usize,
+    mut waiting: impl FnMut(usize) + Send + 'static,
 ) -> impl Stream<Item = ObjectRef<K>> + Send + 'static
 where
     K: Resource<DynamicType = ()> + 'static,
@@ -98,6 +106,7 @@ where
             Step::Request(r) => admission.request(r).into_iter().collect(),
             Step::Ended(r) => admission.ended(&r),
         };
+        waiting(admission.waiting());
         stream::iter(handed)
     })
 }
@@ -208,7 +217,7 @@ mod tests {
         use k8s_openapi::api::core::v1::ConfigMap;
         let (requests, requests_rx) = futures::channel::mpsc::unbounded();
         let (ends, ends_rx) = futures::channel::mpsc::unbounded();
-        let mut handed = Box::pin(admit::<ConfigMap>(requests_rx, ends_rx, 1));
+        let mut handed = Box::pin(admit::<ConfigMap>(requests_rx, ends_rx, 1, |_| {}));
         let r = |name: &str| ObjectRef::<ConfigMap>::new(name).within("ns");
         requests.unbounded_send(r("a")).expect("send");
         requests.unbounded_send(r("b")).expect("send");
@@ -217,5 +226,34 @@ mod tests {
         assert!(pending.await.is_err(), "b waits for a's end");
         ends.unbounded_send(r("a")).expect("send");
         assert_eq!(handed.next().await, Some(r("b")));
+    }
+
+    #[tokio::test]
+    async fn the_stream_tells_how_many_wait() {
+        use k8s_openapi::api::core::v1::ConfigMap;
+        use std::sync::{Arc, Mutex};
+        let told = Arc::new(Mutex::new(Vec::new()));
+        let (requests, requests_rx) = futures::channel::mpsc::unbounded();
+        let (ends, ends_rx) = futures::channel::mpsc::unbounded();
+        let record = told.clone();
+        let mut handed = Box::pin(admit::<ConfigMap>(requests_rx, ends_rx, 1, move |n| {
+            record.lock().expect("lock").push(n);
+        }));
+        let r = |name: &str| ObjectRef::<ConfigMap>::new(name).within("ns");
+        // Until the stream has taken everything sent, then the last count it told.
+        let mut last = async || {
+            let idle = tokio::time::timeout(std::time::Duration::from_millis(50), handed.next());
+            let next = idle.await.ok().flatten();
+            (next, told.lock().expect("lock").last().copied())
+        };
+        for name in ["a", "b", "c", "b"] {
+            requests.unbounded_send(r(name)).expect("send");
+        }
+        assert_eq!(last().await, (Some(r("a")), Some(0)));
+        assert_eq!(last().await, (None, Some(2)), "b and c wait, b once");
+        ends.unbounded_send(r("a")).expect("send");
+        assert_eq!(last().await, (Some(r("b")), Some(1)));
+        ends.unbounded_send(r("b")).expect("send");
+        assert_eq!(last().await, (Some(r("c")), Some(0)));
     }
 }

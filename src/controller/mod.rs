@@ -44,7 +44,7 @@ use crate::gate::{self, Gate};
 use crate::http::{self, HttpState};
 use crate::metrics::Metrics;
 use crate::watch_health::WatchHealth;
-use admission::{admit, all_on, ended, refs};
+use admission::{admit, all_on, ended, limit, refs};
 use cached_summary::{CachedSummary, reports_of_summary};
 use context::{Context, Outcome, Reconciled, key};
 use listing::Listings;
@@ -90,12 +90,6 @@ fn every(period: Duration) -> impl futures::Stream<Item = ()> + Send + Sync + 's
         tokio::time::sleep(period).await;
         Some(((), ()))
     })
-}
-
-/// Objects in a controller's scheduler at once: enough that each of its `concurrency` reconciles
-/// has the next few waiting, far fewer than a start's full list.
-fn admission_limit(concurrency: u16) -> usize {
-    4 * usize::from(concurrency.max(4))
 }
 
 fn controller_config(concurrency: u16) -> kube::runtime::controller::Config {
@@ -265,7 +259,11 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     });
     // Every trigger goes through the operator's admission queue (`admission`), which keeps
     // kube-runtime's scheduler to a few objects at a time.
-    let limit = admission_limit(settings.concurrency);
+    let limit = limit(settings.concurrency);
+    let waiting = |kind: &'static str| {
+        let metrics = metrics.clone();
+        move |requests| metrics.set_waiting(kind, requests)
+    };
     let summary_reports_of = move |cm: Result<CachedSummary, _>| {
         stream::iter(cm.map_or_else(
             |_| Vec::new(),
@@ -288,7 +286,12 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     ]);
     let (report_ends, report_ended) = futures::channel::mpsc::unbounded();
     let report_controller = Controller::for_stream(stream::empty(), report_store.clone())
-        .reconcile_on(admit(report_requests, report_ended, limit))
+        .reconcile_on(admit(
+            report_requests,
+            report_ended,
+            limit,
+            waiting("ConferenceReport"),
+        ))
         .with_config(controller_config(settings.concurrency));
     // A report's arrival, spec change or deletion concerns the recommendations that name it;
     // so does what its reconcile decided about them.
@@ -318,7 +321,12 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     ]);
     let (rec_ends, rec_ended) = futures::channel::mpsc::unbounded();
     let rec_controller = Controller::for_stream(stream::empty(), rec_store.clone())
-        .reconcile_on(admit(rec_requests, rec_ended, limit))
+        .reconcile_on(admit(
+            rec_requests,
+            rec_ended,
+            limit,
+            waiting("TalkRecommendation"),
+        ))
         .with_config(controller_config(settings.concurrency));
 
     let housekeeping = context.clone();

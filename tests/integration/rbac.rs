@@ -388,3 +388,86 @@ async fn readyz_waits_for_the_caches_and_healthz_does_not() {
     )
     .await;
 }
+
+/// How far a start has got is counted: while every reconcile waits (here for the summaries'
+/// cache, which cannot sync while ConfigMaps may be listed and watched only by the name of the
+/// control ConfigMap), the requests beyond the 16 handed on at `--concurrency 1` wait in the
+/// admission queue, and the gauge says how many; once the cache syncs, they drain to 0.
+#[tokio::test]
+async fn the_requests_that_wait_are_counted_and_drain() {
+    let f = fixture("rbac-waiting", false).await;
+    for i in 0..40 {
+        f.apply(
+            &f.recs,
+            recommendation(
+                &format!("talk-{i}"),
+                "not-written-yet",
+                &format!("Talk {i}"),
+                3,
+            ),
+        )
+        .await
+        .expect("apply a recommendation");
+    }
+    let (mut cluster, namespaced) = deploy_rules();
+    for rule in cluster
+        .iter_mut()
+        .filter(|r| r.resources.iter().flatten().any(|r| r == "configmaps"))
+    {
+        rule.verbs.retain(|v| v != "list" && v != "watch");
+    }
+    grant(&f, "tripreport-operator", cluster).await;
+    grant(&f, "tripreport-operator-leader-election", namespaced).await;
+    // The big red button can be read, so reconciles are let through, to wait for the cache.
+    grant(
+        &f,
+        "tripreport-operator-control",
+        vec![PolicyRule {
+            api_groups: Some(vec!["".into()]),
+            resources: Some(vec!["configmaps".into()]),
+            resource_names: Some(vec!["tripreport-operator-control".into()]),
+            verbs: vec!["list".into(), "watch".into()],
+            ..Default::default()
+        }],
+    )
+    .await;
+    let operator = operator_as_service_account_with(&f, &[("TRIPREPORT_CONCURRENCY", "1")]).await;
+    let waiting = |kind: &str| format!(r#"tripreport_reconciles_waiting{{kind="{kind}"}}"#);
+    eventually(
+        "24 of the 40 recommendations to wait",
+        Duration::from_secs(30),
+        || async {
+            let n = operator.metric(&waiting("TalkRecommendation")).await;
+            if n == 24.0 {
+                Ok(())
+            } else {
+                Err(format!("{n}"))
+            }
+        },
+    )
+    .await;
+    assert_eq!(operator.metric(&waiting("ConferenceReport")).await, 0.0);
+
+    grant(
+        &f,
+        "tripreport-operator-configmaps",
+        vec![PolicyRule {
+            api_groups: Some(vec!["".into()]),
+            resources: Some(vec!["configmaps".into()]),
+            verbs: vec!["list".into(), "watch".into()],
+            ..Default::default()
+        }],
+    )
+    .await;
+    f.wait_condition(&f.recs, "talk-39", "Ready", "False", Some("ReportNotFound"))
+        .await;
+    eventually("the queue to drain", Duration::from_secs(30), || async {
+        let n = operator.metric(&waiting("TalkRecommendation")).await;
+        if n == 0.0 {
+            Ok(())
+        } else {
+            Err(format!("{n}"))
+        }
+    })
+    .await;
+}
