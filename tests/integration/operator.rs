@@ -316,15 +316,24 @@ fn table(output: &[u8]) -> Vec<Vec<String>> {
 async fn a_report_with_three_recommendations_is_published_and_shown_by_kubectl() {
     let f = fixture("published", true).await;
     three_talks(&f).await;
-    let report = f
-        .wait_condition(
-            &f.reports,
-            "kubecon-eu-2019",
-            "Ready",
-            "True",
-            Some("Published"),
-        )
-        .await;
+    // The report is applied before its recommendations, so it may be published first without
+    // them (its status then says so) and then again with them.
+    let report = eventually(
+        "kubecon-eu-2019 published with its three recommendations",
+        TIMEOUT,
+        || async {
+            let report = f.reports.get("kubecon-eu-2019").await;
+            let report = report.map_err(|e| e.to_string())?;
+            let published = condition(&report, "Ready")
+                .is_some_and(|c| c["status"] == "True" && c["reason"] == "Published");
+            if published && report.data["status"]["recommendations"]["total"] == 3 {
+                Ok(report)
+            } else {
+                Err(report.data["status"].to_string())
+            }
+        },
+    )
+    .await;
     assert_eq!(
         condition(&report, "Summarized").expect("Summarized")["status"],
         "True"
