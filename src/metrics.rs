@@ -200,6 +200,11 @@ impl Default for Metrics {
     }
 }
 
+/// A count as a gauge's value (saturating: a gauge is an i64).
+fn count(n: impl TryInto<i64>) -> i64 {
+    n.try_into().unwrap_or(i64::MAX)
+}
+
 impl Metrics {
     pub fn reconciled(&self, kind: &'static str, result: &'static str, took: Duration) {
         self.reconciles
@@ -229,20 +234,20 @@ impl Metrics {
         ] {
             self.heap
                 .get_or_create(&HeapState { state })
-                .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+                .set(count(bytes));
         }
     }
 
-    pub fn set_objects(&self, kind: &'static str, count: usize) {
+    pub fn set_objects(&self, kind: &'static str, objects: usize) {
         self.objects
             .get_or_create(&Kind { kind })
-            .set(i64::try_from(count).unwrap_or(i64::MAX));
+            .set(count(objects));
     }
 
     pub fn set_waiting(&self, kind: &'static str, requests: usize) {
         self.waiting
             .get_or_create(&Kind { kind })
-            .set(i64::try_from(requests).unwrap_or(i64::MAX));
+            .set(count(requests));
     }
 
     pub fn set_leader(&self, leader: bool) {
@@ -260,7 +265,7 @@ impl Metrics {
     pub fn set_remembered(&self, memo: &'static str, entries: usize) {
         self.remembered
             .get_or_create(&Memo { memo })
-            .set(i64::try_from(entries).unwrap_or(i64::MAX));
+            .set(count(entries));
     }
 
     /// One kind's objects by state (`controller::states`).
@@ -308,95 +313,4 @@ impl Metrics {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The error counters alerts take increase() of exist at 0 before the first failure.
-    #[test]
-    fn error_series_start_at_zero() {
-        let text = Metrics::default().encode().unwrap();
-        for sample in [
-            r#"tripreport_reconcile_errors_total{kind="ConferenceReport",reason="Forbidden"} 0"#,
-            r#"tripreport_reconcile_errors_total{kind="TalkRecommendation",reason="Connection"} 0"#,
-            r#"tripreport_watch_errors_total{kind="ConfigMap"} 0"#,
-        ] {
-            assert!(text.lines().any(|l| l == sample), "no {sample} in:\n{text}");
-        }
-    }
-
-    /// A state no object is in any more reads 0, not its last count, so an alert on it resolves.
-    #[test]
-    fn states_that_empty_read_zero() {
-        use crate::controller::states::States;
-        let metrics = Metrics::default();
-        let mut states = States::default();
-        states.ready.insert(("False", "InvalidSpec"), 2);
-        states.stalled.insert("InvalidSpec", 2);
-        metrics.set_states("ConferenceReport", &states);
-        let text = metrics.encode().unwrap();
-        assert!(
-            text.contains(
-                r#"tripreport_ready{kind="ConferenceReport",status="False",reason="InvalidSpec"} 2"#
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains(r#"tripreport_stalled{kind="ConferenceReport",reason="InvalidSpec"} 2"#),
-            "{text}"
-        );
-        let mut fixed = States::default();
-        fixed.ready.insert(("True", "Published"), 2);
-        metrics.set_states("ConferenceReport", &fixed);
-        let text = metrics.encode().unwrap();
-        assert!(
-            text.contains(
-                r#"tripreport_ready{kind="ConferenceReport",status="False",reason="InvalidSpec"} 0"#
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains(r#"tripreport_stalled{kind="ConferenceReport",reason="InvalidSpec"} 0"#),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                r#"tripreport_ready{kind="ConferenceReport",status="True",reason="Published"} 2"#
-            ),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn metrics_are_exposed_with_fixed_labels() {
-        let metrics = Metrics::default();
-        metrics.reconciled("ConferenceReport", "success", Duration::from_millis(3));
-        metrics.failed("ConferenceReport", "Forbidden");
-        metrics.wrote("configmaps");
-        metrics.set_leader(true);
-        let text = metrics.encode().expect("encode");
-        assert!(
-            text.contains(
-                r#"tripreport_reconciles_total{kind="ConferenceReport",result="success"} 1"#
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                r#"tripreport_reconcile_errors_total{kind="ConferenceReport",reason="Forbidden"} 1"#
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains(r#"tripreport_writes_total{resource="configmaps"} 1"#),
-            "{text}"
-        );
-        assert!(text.contains("tripreport_leader 1"), "{text}");
-        assert!(text.contains("tripreport_paused 0"), "{text}");
-        assert!(
-            text.contains(
-                r#"tripreport_reconcile_duration_seconds_count{kind="ConferenceReport"} 1"#
-            ),
-            "{text}"
-        );
-    }
-}
+mod tests;

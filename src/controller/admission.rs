@@ -10,12 +10,12 @@ use std::hash::Hash;
 
 use futures::{Stream, StreamExt, future, stream};
 use kube::Resource;
-use kube::runtime::controller;
+use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 
 /// Objects in a controller's scheduler at once: enough that each of its `concurrency` reconciles
 /// has the next few waiting, far fewer than a start's full list.
-pub fn limit(concurrency: u16) -> usize {
+fn limit(concurrency: u16) -> usize {
     4 * usize::from(concurrency.max(4))
 }
 
@@ -139,6 +139,21 @@ fn named<K: Resource<DynamicType = ()>>(name: &str, namespace: Option<&str>) -> 
         Some(namespace) => r.within(namespace),
         None => r,
     }
+}
+
+/// A controller of the objects in `store`, woken by `requests` through the admission queue,
+/// which `ended` tells of each reconcile's end and which tells `waiting` its backlog.
+pub fn admitted<K: super::watches::Watched>(
+    store: Store<K>,
+    requests: impl futures::Stream<Item = ObjectRef<K>> + Send + 'static,
+    ended: impl futures::Stream<Item = ObjectRef<K>> + Send + 'static,
+    waiting: impl FnMut(usize) + Send + 'static,
+    concurrency: u16,
+) -> Controller<K> {
+    let config = kube::runtime::controller::Config::default().concurrency(concurrency);
+    Controller::for_stream(stream::empty(), store)
+        .reconcile_on(admit(requests, ended, limit(concurrency), waiting))
+        .with_config(config)
 }
 
 /// Every cached object, on each tick of `ticks` (a resync, the button released).

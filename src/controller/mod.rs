@@ -29,7 +29,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{StreamExt, future, stream};
-use kube::runtime::Controller;
 use kube::runtime::controller::Action;
 use kube::runtime::events::Reporter;
 use kube::runtime::reflector::ObjectRef;
@@ -44,7 +43,7 @@ use crate::gate::{self, Gate};
 use crate::http::{self, HttpState};
 use crate::metrics::Metrics;
 use crate::watch_health::WatchHealth;
-use admission::{admit, all_on, ended, limit, refs};
+use admission::{admitted, all_on, ended, refs};
 use cached_summary::{CachedSummary, reports_of_summary};
 use context::{Context, Outcome, Reconciled, key};
 use listing::Listings;
@@ -90,10 +89,6 @@ fn every(period: Duration) -> impl futures::Stream<Item = ()> + Send + Sync + 's
         tokio::time::sleep(period).await;
         Some(((), ()))
     })
-}
-
-fn controller_config(concurrency: u16) -> kube::runtime::controller::Config {
-    kube::runtime::controller::Config::default().concurrency(concurrency)
 }
 
 async fn reconcile_report(
@@ -259,7 +254,6 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     });
     // Every trigger goes through the operator's admission queue (`admission`), which keeps
     // kube-runtime's scheduler to a few objects at a time.
-    let limit = limit(settings.concurrency);
     let waiting = |kind: &'static str| {
         let metrics = metrics.clone();
         move |requests| metrics.set_waiting(kind, requests)
@@ -285,14 +279,13 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         all_on(every(RESYNC), report_store.clone()).boxed(),
     ]);
     let (report_ends, report_ended) = futures::channel::mpsc::unbounded();
-    let report_controller = Controller::for_stream(stream::empty(), report_store.clone())
-        .reconcile_on(admit(
-            report_requests,
-            report_ended,
-            limit,
-            waiting("ConferenceReport"),
-        ))
-        .with_config(controller_config(settings.concurrency));
+    let report_controller = admitted(
+        report_store.clone(),
+        report_requests,
+        report_ended,
+        waiting("ConferenceReport"),
+        settings.concurrency,
+    );
     // A report's arrival, spec change or deletion concerns the recommendations that name it;
     // so does what its reconcile decided about them.
     let (recs_by_report, rec_cache) = (rec_index.clone(), rec_store.clone());
@@ -320,14 +313,13 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         all_on(gate.reopened(), rec_store.clone()).boxed(),
     ]);
     let (rec_ends, rec_ended) = futures::channel::mpsc::unbounded();
-    let rec_controller = Controller::for_stream(stream::empty(), rec_store.clone())
-        .reconcile_on(admit(
-            rec_requests,
-            rec_ended,
-            limit,
-            waiting("TalkRecommendation"),
-        ))
-        .with_config(controller_config(settings.concurrency));
+    let rec_controller = admitted(
+        rec_store.clone(),
+        rec_requests,
+        rec_ended,
+        waiting("TalkRecommendation"),
+        settings.concurrency,
+    );
 
     let housekeeping = context.clone();
     tokio::spawn(async move {

@@ -40,6 +40,17 @@ fn deploy_rules() -> (Vec<PolicyRule>, Vec<PolicyRule>) {
     (cluster, namespaced)
 }
 
+/// A rule on ConfigMaps: `verbs`, on the one called `name` if given, else on all.
+fn config_maps(verbs: &[&str], name: Option<&str>) -> PolicyRule {
+    PolicyRule {
+        api_groups: Some(vec!["".into()]),
+        resources: Some(vec!["configmaps".into()]),
+        resource_names: name.map(|n| vec![n.to_string()]),
+        verbs: verbs.iter().map(|v| v.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
 /// Grants `rules` to the ServiceAccount `operator` in the test namespace. The operator runs with
 /// `--namespace` there, so a Role holds the same rules the ClusterRole grants cluster-wide.
 async fn grant(f: &Fixture, name: &str, rules: Vec<PolicyRule>) {
@@ -226,12 +237,7 @@ async fn a_missing_rule_is_a_condition_an_event_and_a_metric() {
     grant(
         &f,
         "tripreport-operator-configmaps",
-        vec![PolicyRule {
-            api_groups: Some(vec!["".into()]),
-            resources: Some(vec!["configmaps".into()]),
-            verbs: vec!["create".into(), "patch".into()],
-            ..Default::default()
-        }],
+        vec![config_maps(&["create", "patch"], None)],
     )
     .await;
     let recovered = f
@@ -422,13 +428,10 @@ async fn the_requests_that_wait_are_counted_and_drain() {
     grant(
         &f,
         "tripreport-operator-control",
-        vec![PolicyRule {
-            api_groups: Some(vec!["".into()]),
-            resources: Some(vec!["configmaps".into()]),
-            resource_names: Some(vec!["tripreport-operator-control".into()]),
-            verbs: vec!["list".into(), "watch".into()],
-            ..Default::default()
-        }],
+        vec![config_maps(
+            &["list", "watch"],
+            Some("tripreport-operator-control"),
+        )],
     )
     .await;
     let operator = operator_as_service_account_with(&f, &[("TRIPREPORT_CONCURRENCY", "1")]).await;
@@ -451,12 +454,7 @@ async fn the_requests_that_wait_are_counted_and_drain() {
     grant(
         &f,
         "tripreport-operator-configmaps",
-        vec![PolicyRule {
-            api_groups: Some(vec!["".into()]),
-            resources: Some(vec!["configmaps".into()]),
-            verbs: vec!["list".into(), "watch".into()],
-            ..Default::default()
-        }],
+        vec![config_maps(&["list", "watch"], None)],
     )
     .await;
     f.wait_condition(&f.recs, "talk-39", "Ready", "False", Some("ReportNotFound"))
