@@ -40,6 +40,16 @@ fn deploy_rules() -> (Vec<PolicyRule>, Vec<PolicyRule>) {
     (cluster, namespaced)
 }
 
+/// Takes `verbs` out of the rules on ConfigMaps.
+fn without_config_map_verbs(rules: &mut [PolicyRule], verbs: &[&str]) {
+    for rule in rules
+        .iter_mut()
+        .filter(|r| r.resources.iter().flatten().any(|r| r == "configmaps"))
+    {
+        rule.verbs.retain(|v| !verbs.contains(&v.as_str()));
+    }
+}
+
 /// A rule on ConfigMaps: `verbs`, on the one called `name` if given, else on all.
 fn config_maps(verbs: &[&str], name: Option<&str>) -> PolicyRule {
     PolicyRule {
@@ -188,12 +198,7 @@ async fn a_missing_rule_is_a_condition_an_event_and_a_metric() {
     let f = fixture("rbac-missing", false).await;
     let (mut cluster, namespaced) = deploy_rules();
     // Take away writing ConfigMaps, keep reading them.
-    for rule in cluster
-        .iter_mut()
-        .filter(|r| r.resources.iter().flatten().any(|r| r == "configmaps"))
-    {
-        rule.verbs.retain(|v| v != "create" && v != "patch");
-    }
+    without_config_map_verbs(&mut cluster, &["create", "patch"]);
     grant(&f, "tripreport-operator", cluster).await;
     grant(&f, "tripreport-operator-leader-election", namespaced).await;
     let operator = operator_as_service_account(&f).await;
@@ -306,12 +311,7 @@ async fn without_the_config_map_watch_the_operator_is_neither_ready_nor_healthy(
     let f = fixture("rbac-no-cm-watch", false).await;
     let (mut cluster, namespaced) = deploy_rules();
     // ConfigMaps may be written but not listed or watched: the summaries' cache never syncs.
-    for rule in cluster
-        .iter_mut()
-        .filter(|r| r.resources.iter().flatten().any(|r| r == "configmaps"))
-    {
-        rule.verbs.retain(|v| v != "list" && v != "watch");
-    }
+    without_config_map_verbs(&mut cluster, &["list", "watch"]);
     grant(&f, "tripreport-operator", cluster).await;
     grant(&f, "tripreport-operator-leader-election", namespaced).await;
     let operator =
@@ -416,12 +416,7 @@ async fn the_requests_that_wait_are_counted_and_drain() {
         .expect("apply a recommendation");
     }
     let (mut cluster, namespaced) = deploy_rules();
-    for rule in cluster
-        .iter_mut()
-        .filter(|r| r.resources.iter().flatten().any(|r| r == "configmaps"))
-    {
-        rule.verbs.retain(|v| v != "list" && v != "watch");
-    }
+    without_config_map_verbs(&mut cluster, &["list", "watch"]);
     grant(&f, "tripreport-operator", cluster).await;
     grant(&f, "tripreport-operator-leader-election", namespaced).await;
     // The big red button can be read, so reconciles are let through, to wait for the cache.
