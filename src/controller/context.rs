@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use futures::channel::mpsc::UnboundedSender;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType, Reporter};
+use kube::runtime::events::{Event, EventType};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
 use tracing::warn;
@@ -34,8 +34,7 @@ pub struct Context {
     pub config_maps: Store<super::cached_summary::CachedSummary>,
     /// Whether each of the three caches, and what is kept beside it, holds a full list.
     pub(super) synced: [Synced; 3],
-    pub(super) recorders: super::events::Recorders,
-    pub(super) reporter: Reporter,
+    pub(super) recorder: super::events::Recorder,
     pub(super) failures: Mutex<HashMap<String, u32>>,
     /// Writes refused for good, not to be sent again over the same inputs.
     pub(super) refusals: Refusals,
@@ -165,18 +164,7 @@ impl Context {
             secondary: None,
         };
         let reference = object.object_ref(&());
-        let long_name = reference
-            .name
-            .as_ref()
-            .is_some_and(|n| n.len() > events::MAX_NAME_FOR_RECORDER);
-        let result = if long_name {
-            events::publish_long_named(&self.client, &self.reporter, &event, &reference).await
-        } else {
-            self.recorders
-                .for_object(&reference)
-                .publish(&event, &reference)
-                .await
-        };
+        let result = self.recorder.publish(&event, &reference).await;
         match result {
             Ok(()) => self.metrics.wrote("events"),
             Err(e) => {

@@ -11,7 +11,8 @@ mod admission;
 mod bodies;
 mod cached_summary;
 mod context;
-mod events;
+mod event_series;
+pub mod events;
 mod index;
 mod listing;
 mod memory;
@@ -225,8 +226,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     let written: Arc<Written> = Arc::default();
     let (relisted, relisted_events) = futures::channel::mpsc::unbounded();
     let context = Arc::new(Context {
-        recorders: events::Recorders::new(&client, &reporter),
-        reporter,
+        recorder: events::Recorder::new(&client, &reporter),
         client,
         failures: Mutex::default(),
         refusals: Refusals::default(),
@@ -347,9 +347,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
                 metrics.set_heap(&heap);
             }
             housekeeping.forget_deleted();
-            housekeeping
-                .recorders
-                .forget_quiet(std::time::Instant::now());
+            housekeeping.recorder.forget_old(std::time::Instant::now());
             tokio::time::sleep(Duration::from_secs(5)).await;
         }
     });

@@ -9,6 +9,7 @@ mod chart;
 mod control_plane;
 mod controls;
 mod deploy;
+mod events;
 mod gitops;
 mod honesty;
 mod kubectl_apply;
