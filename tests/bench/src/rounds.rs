@@ -23,6 +23,8 @@ use crate::{Error, FLOOR_USER, OPERATOR_USER, measure};
 pub struct Timed {
     pub took: Duration,
     pub counts: BTreeMap<String, u64>,
+    /// The operator's CPU seconds from the release to convergence (none for a floor).
+    pub cpu: Option<f64>,
 }
 
 /// One round's three parts.
@@ -97,8 +99,10 @@ pub async fn rounds(
     let mut kept = None;
     for r in 0..repeat {
         let last = r + 1 == repeat;
+        // The order rotates, and the last round's is (floor, Events, operator): its operator
+        // is the one measured after convergence, so it must not sit idle while floors run.
         let mut parts = [Part::Floor, Part::FloorEvents, Part::Operator];
-        parts.rotate_left(r % 3);
+        parts.rotate_left((r + 3 - (repeat - 1) % 3) % 3);
         let (mut floor_t, mut events_t, mut operator_t) = (None, None, None);
         for part in parts {
             eprintln!("bench: round {} of {repeat}: {part:?}", r + 1);
@@ -129,9 +133,10 @@ pub async fn rounds(
             operator: operator_t.ok_or("no operator")?,
         };
         eprintln!(
-            "bench: round {}: operator {:.2}s, floor {:.2}s ({:.2}), floor with Events {:.2}s ({:.2})",
+            "bench: round {}: operator {:.2}s ({:.1} s of CPU), floor {:.2}s ({:.2}), floor with Events {:.2}s ({:.2})",
             r + 1,
             round.operator.took.as_secs_f64(),
+            round.operator.cpu.unwrap_or(f64::NAN),
             round.floor.took.as_secs_f64(),
             round.ratio(),
             round.floor_events.took.as_secs_f64(),
@@ -166,7 +171,11 @@ async fn floor_part(
     if delete_after {
         delete_namespace(&setup.admin, ns).await?;
     }
-    Ok(Timed { took, counts })
+    Ok(Timed {
+        took,
+        counts,
+        cpu: None,
+    })
 }
 
 /// The operator on `ns`: every object created while the big red button is pressed, then
@@ -192,6 +201,7 @@ async fn operator_part(setup: &Setup<'_>, ns: &str) -> Result<(Timed, Operator),
     tokio::time::sleep(Duration::from_secs(2)).await;
     let profile = profiler(operator.0.id())?;
     let from = audit_offset(setup.audit);
+    let cpu_before = measure::process_usage(operator.0.id()).2;
     let released = Instant::now();
     button
         .patch(
@@ -202,12 +212,20 @@ async fn operator_part(setup: &Setup<'_>, ns: &str) -> Result<(Timed, Operator),
         .await?;
     let done = converged(&setup.admin, ns, setup.n, 3 * setup.n).await?;
     let took = done.duration_since(released);
+    let cpu = measure::process_usage(operator.0.id()).2 - cpu_before;
     if let Some(perf) = profile {
         perf.stop();
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let counts = measure::audit_counts(setup.audit, OPERATOR_USER, from, audit_offset(setup.audit));
-    Ok((Timed { took, counts }, operator))
+    Ok((
+        Timed {
+            took,
+            counts,
+            cpu: Some(cpu),
+        },
+        operator,
+    ))
 }
 
 /// The operator on `ns`, its HTTP port `port`, its log in the output directory.

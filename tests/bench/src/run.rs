@@ -108,6 +108,12 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
     let events_s = spread(&seconds(|r| r.floor_events.took));
     let ratio = spread(&rounds.iter().map(Round::ratio).collect::<Vec<_>>());
     let ratio_events = spread(&rounds.iter().map(Round::ratio_events).collect::<Vec<_>>());
+    let cpu_converging = spread(
+        &rounds
+            .iter()
+            .filter_map(|r| r.operator.cpu)
+            .collect::<Vec<_>>(),
+    );
     let last = rounds.last().ok_or("no round")?;
     let (op_writes, floor_writes, floor_events_writes, idle_writes) = (
         writes(&last.operator.counts),
@@ -181,6 +187,11 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
     );
     println!(
         "{:<40} {:>22}",
+        "operator CPU from release to convergence",
+        range(cpu_converging, "s")
+    );
+    println!(
+        "{:<40} {:>22}",
         "objects in the operator's caches", cached_objects
     );
     println!(
@@ -250,7 +261,8 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
         .map(|r| {
             json!({"operator_seconds": r.operator.took.as_secs_f64(), "floor_seconds": r.floor.took.as_secs_f64(),
                    "floor_with_events_seconds": r.floor_events.took.as_secs_f64(),
-                   "ratio": r.ratio(), "ratio_with_events": r.ratio_events()})
+                   "ratio": r.ratio(), "ratio_with_events": r.ratio_events(),
+                   "operator_cpu_seconds_converging": r.operator.cpu})
         })
         .collect();
     let mut results = json!({
@@ -283,6 +295,9 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
     results["heap_allocated_mib"] = json!(heap_mib.map(|h| h.0));
     results["heap_resident_mib"] = json!(heap_mib.map(|h| h.1));
     results["rss_file_mib"] = json!(file_mib);
+    results["operator_cpu_seconds_converging"] = json!(cpu_converging.0);
+    results["operator_cpu_seconds_converging_min"] = json!(cpu_converging.1);
+    results["operator_cpu_seconds_converging_max"] = json!(cpu_converging.2);
     let text = serde_json::to_string_pretty(&results)?;
     for name in ["results.json".to_string(), format!("results-{n}.json")] {
         let path = out.join(name);
