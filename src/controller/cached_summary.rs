@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use serde::Deserialize;
@@ -32,6 +32,18 @@ struct Owner {
     uid: String,
     controller: Option<bool>,
     block_owner_deletion: Option<bool>,
+}
+
+impl From<OwnerReference> for Owner {
+    fn from(o: OwnerReference) -> Self {
+        Owner {
+            report: (o.kind == "ConferenceReport" && o.api_version.starts_with("tripreports.dev/"))
+                .then_some(o.name),
+            uid: o.uid,
+            controller: o.controller,
+            block_owner_deletion: o.block_owner_deletion,
+        }
+    }
 }
 
 /// A summary ConfigMap, reduced to what the operator reads back: name, namespace, uid and
@@ -87,14 +99,7 @@ impl From<ConfigMap> for CachedSummary {
             .owner_references
             .unwrap_or_default()
             .into_iter()
-            .map(|o| Owner {
-                report: (o.kind == "ConferenceReport"
-                    && o.api_version.starts_with("tripreports.dev/"))
-                .then_some(o.name),
-                uid: o.uid,
-                controller: o.controller,
-                block_owner_deletion: o.block_owner_deletion,
-            })
+            .map(Owner::from)
             .collect();
         CachedSummary {
             metadata: ObjectMeta {
@@ -162,6 +167,13 @@ impl CachedSummary {
         !self.binary_data && self.digest == digest_of(desired) && owners_present
     }
 
+    /// What an apply of the summary sets and its echo shows, as one digest: the managed labels,
+    /// annotations and data, the owners, and whether there is binaryData. `content_of` gives the
+    /// same for the ConfigMap an apply sends.
+    pub fn content(&self) -> Fingerprint {
+        content(&self.digest, self.binary_data, &self.owners)
+    }
+
     /// The reports this summary names: its ConferenceReport owners, and by its label (where the
     /// label holds a hash, the first of `reports` whose label value it is).
     pub fn reports<I: IntoIterator<Item = String>>(
@@ -189,6 +201,37 @@ impl CachedSummary {
     pub fn annotated(&self, digest: &str) -> bool {
         self.annotated_digest == Some(fingerprint(&[digest.as_bytes()]))
     }
+}
+
+/// [`CachedSummary::content`] of the summary `desired`, as it will be once applied.
+pub fn content_of(desired: &ConfigMap) -> Fingerprint {
+    let owners: Vec<Owner> = desired
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .cloned()
+        .map(Owner::from)
+        .collect();
+    let binary_data = desired.binary_data.as_ref().is_some_and(|b| !b.is_empty());
+    content(&digest_of(desired), binary_data, &owners)
+}
+
+fn content(digest: &Fingerprint, binary_data: bool, owners: &[Owner]) -> Fingerprint {
+    let flag = |b: Option<bool>| match b {
+        None => b"-".as_slice(),
+        Some(true) => b"1",
+        Some(false) => b"0",
+    };
+    let mut parts: Vec<&[u8]> = vec![digest, if binary_data { b"1" } else { b"0" }];
+    for owner in owners {
+        parts.extend([
+            owner.uid.as_bytes(),
+            flag(owner.controller),
+            flag(owner.block_owner_deletion),
+        ]);
+    }
+    fingerprint(&parts)
 }
 
 /// The reports a summary ConfigMap's event concerns: its owners, and the report its label names
@@ -319,7 +362,19 @@ mod tests {
             let mut edited = desired.clone();
             edit(&mut edited);
             assert!(!cached(&edited).up_to_date(&desired), "edit {i}");
+            // Nor is it taken for the echo of the operator's apply.
+            assert_ne!(cached(&edited).content(), content_of(&desired), "edit {i}");
         }
+        // The echo of an apply of `desired` shows its content; labels and annotations of
+        // others do not change it.
+        assert_eq!(cached(&desired).content(), content_of(&desired));
+        let mut labelled = desired.clone();
+        labelled
+            .metadata
+            .labels
+            .get_or_insert_default()
+            .insert("team".into(), "x".into());
+        assert_eq!(cached(&labelled).content(), content_of(&desired));
     }
 
     #[test]

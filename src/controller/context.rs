@@ -15,8 +15,9 @@ use tracing::warn;
 use super::events;
 use super::index::RecommendationIndex;
 use super::listing::{Changed, Entry, Listings};
-use super::memory::{Refusals, Warnings, Written};
+use super::memory::{Refusals, Warnings};
 use super::watches::Synced;
+use super::written::Written;
 use crate::api::{ConferenceReport, TalkRecommendation};
 use crate::decide::conditions::Announcement;
 use crate::error::Error;
@@ -232,6 +233,21 @@ impl Context {
                 *n - 1
             }
             Err(_) => 0,
+        }
+    }
+
+    /// The resourceVersion the cache shows for the report or recommendation `name`.
+    pub(super) fn cached_version(&self, kind: &str, namespace: &str, name: &str) -> Option<String> {
+        match kind {
+            "ConferenceReport" => self
+                .reports
+                .get(&ObjectRef::new(name).within(namespace))?
+                .resource_version(),
+            "TalkRecommendation" => self
+                .recommendations
+                .get(&ObjectRef::new(name).within(namespace))?
+                .resource_version(),
+            _ => None,
         }
     }
 }

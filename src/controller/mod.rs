@@ -24,6 +24,7 @@ pub mod states;
 mod triggers;
 mod watches;
 mod writes;
+mod written;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -48,12 +49,13 @@ use admission::{admitted, all_on, ended, refs};
 use cached_summary::{CachedSummary, reports_of_summary};
 use context::{Context, Outcome, Reconciled, key};
 use listing::Listings;
-use memory::{Refusals, Warnings, Written};
+use memory::{Refusals, Warnings};
 use outcome::{gated_and_counted, retry_after};
 use triggers::{Deletions, changes, generation, generation_and_annotations, touched};
 use watches::{FannedOut, Synced, fan_out};
 pub use writes::apply_body;
 use writes::write_status;
+use written::{Written, arrivals};
 
 /// How the operator runs (from the command line).
 pub struct Settings {
@@ -166,6 +168,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     };
     let watch_health = (health.clone(), metrics.clone());
     let bodies: Arc<bodies::Bodies> = Arc::default();
+    let written: Arc<Written> = Arc::default();
     // One watch per kind. Each fills its cache, then hands the event to the triggers: a
     // controller's own objects pass only on a new generation (a report's also on annotation
     // changes, for requested-at), so its own status writes do not come back as reconciles; the
@@ -186,7 +189,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
                 bodies.take(key("ConferenceReport", report), report)
             }
         },
-        |_, _| {},
+        arrivals(&written),
     );
     let rec_index = index::RecommendationIndex::default();
     let FannedOut {
@@ -201,7 +204,11 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         |_| {},
         {
             let rec_index = rec_index.clone();
-            move |event, cache| rec_index.observe(event, cache)
+            let mut arrived = arrivals(&written);
+            move |event, cache| {
+                rec_index.observe(event, cache);
+                arrived(event, cache);
+            }
         },
     );
     // Only the operator's own ConfigMaps: never a cache of every ConfigMap in the cluster.
@@ -223,7 +230,6 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     let report_trigger = changes(report_events, generation_and_annotations, Deletions::Drop);
     let rec_trigger = changes(rec_events, generation, Deletions::Drop);
 
-    let written: Arc<Written> = Arc::default();
     let (relisted, relisted_events) = futures::channel::mpsc::unbounded();
     let context = Arc::new(Context {
         recorder: events::Recorder::new(&client, &reporter),
@@ -245,11 +251,21 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     });
 
     // Hand edits and deletions of a summary come back to its report; its own applies do not.
-    let summary_reports = report_store.clone();
+    let (summary_reports, summary_cache) = (report_store.clone(), cm_store.clone());
     let summary_events = touched(cm_events).filter(move |cm| {
-        let echo = cm
-            .as_ref()
-            .is_ok_and(|cm| written.echo(&key("ConfigMap", cm), cm.resource_version().as_deref()));
+        let echo = cm.as_ref().is_ok_and(|cm| {
+            // The cache no longer holds a deleted summary: it has no content.
+            let content = || {
+                summary_cache
+                    .get(&ObjectRef::from_obj(cm))
+                    .map(|_| cm.content())
+            };
+            written.echo(
+                &key("ConfigMap", cm),
+                cm.resource_version().as_deref(),
+                content,
+            )
+        });
         future::ready(!echo)
     });
     // Every trigger goes through the operator's admission queue (`admission`), which keeps

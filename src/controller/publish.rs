@@ -10,7 +10,7 @@ use kube::{Api, ResourceExt};
 use tracing::info;
 
 use super::Context;
-use super::cached_summary::CachedSummary;
+use super::cached_summary::{CachedSummary, content_of};
 use super::memory::fingerprint;
 use crate::api::ConferenceReport;
 use crate::api::names::FIELD_MANAGER;
@@ -34,9 +34,8 @@ pub async fn publish(
 ) -> Result<(), Error> {
     let namespace = desired.namespace().unwrap_or_default();
     let cm_name = desired.name_any();
-    let existing = ctx
-        .config_maps
-        .get(&ObjectRef::<CachedSummary>::new(&cm_name).within(&namespace));
+    let summary_ref = ObjectRef::<CachedSummary>::new(&cm_name).within(&namespace);
+    let existing = ctx.config_maps.get(&summary_ref);
     if existing.as_ref().is_some_and(|cm| cm.up_to_date(desired)) {
         ctx.refusals.accepted(report_key, WRITE);
         return Ok(());
@@ -60,9 +59,18 @@ pub async fn publish(
     }
     let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &namespace);
     ctx.writable()?;
+    // Its echo can come through the watch before its answer: then only its content tells it.
+    ctx.written.sending(
+        summary_key.clone(),
+        report_key.to_string(),
+        seen.clone(),
+        digest,
+        content_of(desired),
+    );
     let applied = match write(ctx, &api, report, desired, &body, existing.is_none()).await {
         Ok(applied) => applied,
         Err(error) => {
+            ctx.written.failed(&summary_key);
             if error.is_permanent() && !error.heals_from_outside() {
                 ctx.refusals
                     .refused(report_key, WRITE, inputs, error.to_string());
@@ -71,12 +79,20 @@ pub async fn publish(
         }
     };
     ctx.refusals.accepted(report_key, WRITE);
+    let cache_moved = || {
+        ctx.config_maps
+            .get(&summary_ref)
+            .and_then(|cm| cm.resource_version())
+            .unwrap_or_default()
+            != seen
+    };
     ctx.written.wrote(
         summary_key,
         report_key.to_string(),
-        seen,
+        seen.clone(),
         digest,
         applied.resource_version().unwrap_or_default(),
+        cache_moved,
     );
     ctx.metrics.wrote("configmaps");
     let what = match &existing {

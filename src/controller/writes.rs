@@ -116,8 +116,19 @@ where
     };
     ctx.refusals.accepted(&key, WRITE);
     let produced = applied.resource_version().unwrap_or_default();
-    ctx.written
-        .wrote(key.clone(), key, version, essence, produced);
+    let cache_moved = || {
+        ctx.cached_version(&K::kind(&()), &namespace, &name)
+            .unwrap_or_default()
+            != version
+    };
+    ctx.written.wrote(
+        key.clone(),
+        key,
+        version.clone(),
+        essence,
+        produced,
+        cache_moved,
+    );
     ctx.metrics.wrote(status_resource::<K>());
     info!(ready, "status written");
     Ok(())

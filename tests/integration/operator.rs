@@ -445,6 +445,58 @@ async fn a_report_with_three_recommendations_is_published_and_shown_by_kubectl()
     assert_event(&f, "kubecon-eu-2019", "Normal", "SummaryPublished").await;
 }
 
+/// The size of one of the operator's memos (`tripreport_remembered{memo}`), from /metrics.
+async fn remembered(operator: &Operator, memo: &str) -> Result<f64, String> {
+    let (_, metrics) = operator.get("/metrics").await?;
+    let prefix = format!("tripreport_remembered{{memo=\"{memo}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .ok_or(format!("no memo {memo} in /metrics"))?
+        .parse()
+        .map_err(|e| format!("{e}"))
+}
+
+#[tokio::test]
+async fn at_rest_the_operator_expects_no_echo_of_its_writes() {
+    let f = fixture("at-rest", true).await;
+    three_talks(&f).await;
+    wait_summary(&f, "kubecon-eu-2019", &THREE_TITLES).await;
+    f.wait_condition(
+        &f.reports,
+        "kubecon-eu-2019",
+        "Ready",
+        "True",
+        Some("Published"),
+    )
+    .await;
+    let operator = f.operator.as_ref().expect("an operator");
+    // Each status and summary written comes back through the watch; once it has, nothing of
+    // the write need be kept (it was one entry per object written, for good). The gauges are
+    // recounted every 5 s, the memos' after the states': a recount that shows all four objects
+    // Ready shows the memo after their writes came back.
+    let ready = |kind: &str, reason: &str| {
+        format!(r#"tripreport_ready{{kind="{kind}",status="True",reason="{reason}"}}"#)
+    };
+    eventually("the operator to expect no echo", TIMEOUT, || async {
+        let report = operator
+            .metric(&ready("ConferenceReport", "Published"))
+            .await;
+        let recs = operator
+            .metric(&ready("TalkRecommendation", "Resolved"))
+            .await;
+        let n = remembered(operator, "written").await?;
+        if (report, recs, n) == (1.0, 3.0, 0.0) {
+            Ok(())
+        } else {
+            Err(format!(
+                "Ready: {report} report, {recs} recommendations; {n} writes remembered"
+            ))
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn changing_a_rating_reorders_and_deleting_a_recommendation_removes_it() {
     let f = fixture("reorder", true).await;
