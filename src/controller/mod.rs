@@ -35,7 +35,7 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::Reporter;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
-use kube::{Api, Client, Resource, ResourceExt};
+use kube::{Api, Client, Resource};
 use tracing::{info, warn};
 
 use crate::api::names::{FIELD_MANAGER, LEASE_NAME, SELECTOR};
@@ -253,19 +253,9 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     // Hand edits and deletions of a summary come back to its report; its own applies do not.
     let (summary_reports, summary_cache) = (report_store.clone(), cm_store.clone());
     let summary_events = touched(cm_events).filter(move |cm| {
-        let echo = cm.as_ref().is_ok_and(|cm| {
-            // The cache no longer holds a deleted summary: it has no content.
-            let content = || {
-                summary_cache
-                    .get(&ObjectRef::from_obj(cm))
-                    .map(|_| cm.content())
-            };
-            written.echo(
-                &key("ConfigMap", cm),
-                cm.resource_version().as_deref(),
-                content,
-            )
-        });
+        let echo = cm
+            .as_ref()
+            .is_ok_and(|cm| written.summary_echo(&summary_cache, cm));
         future::ready(!echo)
     });
     // Every trigger goes through the operator's admission queue (`admission`), which keeps

@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use kube::Resource;
-use kube::runtime::reflector::Store;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
 
+use super::cached_summary::CachedSummary;
 use super::context::key;
 use super::memory::{Fingerprint, trim};
 
@@ -143,6 +144,21 @@ impl Written {
             }
         })
         .unwrap_or(false)
+    }
+
+    /// Whether the event that brought `summary` into `cache` is the operator's own apply of it
+    /// coming back (see `echo`). The cache no longer holds a deleted summary: it has no content.
+    pub fn summary_echo(&self, cache: &Store<CachedSummary>, summary: &CachedSummary) -> bool {
+        let content = || {
+            cache
+                .get(&ObjectRef::from_obj(summary))
+                .map(|_| summary.content())
+        };
+        self.echo(
+            &key("ConfigMap", summary),
+            summary.resource_version().as_deref(),
+            content,
+        )
     }
 
     /// An event about `key` reached the cache: an answered write's entry ends.
