@@ -505,15 +505,11 @@ async fn changing_a_rating_reorders_and_deleting_a_recommendation_removes_it() {
     // Once rendered, the operator lets go of the report's body; the next render reads it again.
     let operator = f.operator.as_ref().expect("an operator");
     eventually("the operator to hold no report body", TIMEOUT, || async {
-        let (_, metrics) = operator.get("/metrics").await?;
-        let line = metrics
-            .lines()
-            .find(|l| l.starts_with("tripreport_remembered{memo=\"bodies\"}"))
-            .ok_or("no memo of bodies in /metrics")?;
-        if line.ends_with(" 0") {
+        let n = remembered(operator, "bodies").await?;
+        if n == 0.0 {
             Ok(())
         } else {
-            Err(line.to_string())
+            Err(format!("{n} bodies held"))
         }
     })
     .await;
