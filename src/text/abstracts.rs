@@ -35,8 +35,10 @@ pub fn abstract_of(body: &str, language: &str) -> Vec<String> {
         return Vec::new();
     }
 
-    let terms: Vec<Vec<String>> = all.iter().map(|s| analyzer.terms(&s.rank_text)).collect();
-    let sets = rank::term_sets(&terms);
+    let sets: Vec<Vec<u32>> = all
+        .iter()
+        .map(|s| rank::set_of(analyzer.term_ids(&s.rank_text)))
+        .collect();
     let scores = rank::scores(&sets);
     let order = rank::by_score(&scores);
     let eligible: Vec<bool> = all.iter().map(is_candidate).collect();

@@ -7,31 +7,37 @@
 //! fixed number of iterations in a fixed order; scores are then rounded to integers anyway, so
 //! any platform drift far below 1e-9 (an x87 FPU, say) cannot reorder them.
 
-use std::collections::HashMap;
-
 pub const DAMPING: f64 = 0.85;
 pub const ITERATIONS: usize = 50;
 /// Scores are rounded to this many units per 1.0 before sorting.
 const SCALE: f64 = 1e9;
 
-/// Each sentence's terms as a sorted, deduplicated list of ids (ids in first-seen order).
-pub fn term_sets(sentences: &[Vec<String>]) -> Vec<Vec<u32>> {
-    let mut ids: HashMap<&str, u32> = HashMap::new();
+/// Each sentence's terms as a sorted, deduplicated list of ids (ids in first-seen order), as
+/// `words::Analyzer::term_ids` numbers them.
+#[cfg(test)]
+fn term_sets(sentences: &[Vec<String>]) -> Vec<Vec<u32>> {
+    let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
     sentences
         .iter()
         .map(|terms| {
-            let mut set: Vec<u32> = terms
-                .iter()
-                .map(|t| {
-                    let next = ids.len() as u32;
-                    *ids.entry(t.as_str()).or_insert(next)
-                })
-                .collect();
-            set.sort_unstable();
-            set.dedup();
-            set
+            set_of(
+                terms
+                    .iter()
+                    .map(|t| {
+                        let next = ids.len() as u32;
+                        *ids.entry(t.as_str()).or_insert(next)
+                    })
+                    .collect(),
+            )
         })
         .collect()
+}
+
+/// A sentence's term ids as a set: sorted, without repeats.
+pub fn set_of(mut ids: Vec<u32>) -> Vec<u32> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// Cosine similarity of two sorted id sets; 0 when either is empty.
