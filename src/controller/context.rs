@@ -45,6 +45,8 @@ pub struct Context {
     pub(super) written: Arc<Written>,
     /// Report bodies not yet rendered (the cache holds reports without them).
     pub(super) bodies: Arc<super::bodies::Bodies>,
+    /// The reading of each report's body, for its generation.
+    pub(super) readings: super::readings::Readings,
     /// What each report's last reconcile decided about its recommendations.
     pub(super) listings: Listings,
     /// Recommendations whose report's decision about them changed: reconciled again.
@@ -208,7 +210,9 @@ impl Context {
         self.written.retain(exists);
         self.listings.retain(report_exists);
         self.bodies.retain(exists);
+        self.readings.retain(exists);
         self.metrics.set_remembered("bodies", self.bodies.held());
+        self.metrics.set_remembered("readings", self.readings.len());
         self.metrics.set_remembered("written", self.written.len());
         self.metrics.set_remembered(
             "failures",

@@ -18,6 +18,7 @@ mod listing;
 mod memory;
 mod outcome;
 mod publish;
+mod readings;
 mod recommendation;
 mod report;
 pub mod states;
@@ -239,6 +240,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         warnings: Warnings::default(),
         written: written.clone(),
         bodies,
+        readings: readings::Readings::default(),
         listings: Listings::default(),
         relisted,
         reports: report_store.clone(),

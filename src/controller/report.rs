@@ -14,8 +14,9 @@ use super::{Context, Outcome, Reconciled, publish, retry_after, write_status};
 use crate::api::names::REQUESTED_AT_ANNOTATION;
 use crate::api::{ConferenceReport, ConferenceReportStatus};
 use crate::decide::conditions::{self, READY};
-use crate::decide::report::{Considered, Decision, RECOVERED_FROM, WARNED, decide};
+use crate::decide::report::{Considered, Decision, RECOVERED_FROM, WARNED, decide_reading};
 use crate::error::{Error, backoff};
+use crate::render::BodyReading;
 
 const KIND: &str = "ConferenceReport";
 
@@ -58,7 +59,11 @@ pub async fn reconcile(
 
     // Decide.
     let now = conditions::now();
-    let publish = match decide(&report, recommendations, &now)? {
+    let read = |report: &ConferenceReport| {
+        ctx.readings
+            .reading(&key, report, |r| BodyReading::of(&r.spec))
+    };
+    let publish = match decide_reading(&report, recommendations, &now, read)? {
         Decision::Suspended => {
             debug!("suspended; no writes");
             ctx.bodies.release(&key, generation);

@@ -17,7 +17,7 @@ use crate::api::{
     TalkRecommendationSpec,
 };
 use crate::error::Error;
-use crate::render::{self, Rendered};
+use crate::render::{self, BodyReading, Rendered};
 use crate::summary;
 
 /// Ready reasons that are a problem a person must see in a Warning.
@@ -57,11 +57,26 @@ struct Tally {
     recommendations: Vec<Arc<TalkRecommendation>>,
 }
 
-/// Decides for `report`, given every recommendation naming it, at time `now`.
+/// [`decide_reading`], reading the body anew.
+#[cfg(test)]
 pub fn decide(
     report: &ConferenceReport,
     recommendations: Vec<Arc<TalkRecommendation>>,
     now: &Time,
+) -> Result<Decision, Error> {
+    decide_reading(report, recommendations, now, |r| {
+        Arc::new(BodyReading::of(&r.spec))
+    })
+}
+
+/// Decides for `report`, given every recommendation naming it, at time `now`. `read` gives the
+/// reading of the report's body (`BodyReading::of` its spec); it is asked only where a summary
+/// is rendered.
+pub fn decide_reading(
+    report: &ConferenceReport,
+    recommendations: Vec<Arc<TalkRecommendation>>,
+    now: &Time,
+    read: impl FnOnce(&ConferenceReport) -> Arc<BodyReading>,
 ) -> Result<Decision, Error> {
     if report.spec.suspend == Some(true) {
         return Ok(Decision::Suspended);
@@ -111,7 +126,7 @@ pub fn decide(
         .iter()
         .map(|rec| (rec.meta().name.as_deref().unwrap_or_default(), &rec.spec))
         .collect();
-    let rendered = super::summary::render_report(&name, &report.spec, &inputs);
+    let rendered = super::summary::render_report_read(&name, &report.spec, &inputs, &read(report));
     let mut owner = report
         .controller_owner_ref(&())
         .ok_or(Error::MissingField {

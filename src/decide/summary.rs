@@ -3,7 +3,7 @@
 
 use super::review::{recommendation_review, report_review};
 use crate::api::{ConferenceReportSpec, TalkRecommendationSpec};
-use crate::render::{self, RecommendationInput, Rendered, ReportInput};
+use crate::render::{self, BodyReading, RecommendationInput, Rendered, ReportInput};
 
 /// Whether a recommendation counts as reviewed on `report`: approved by someone other than its
 /// recommender, who is the report's author unless `recommendedBy` says otherwise.
@@ -26,6 +26,16 @@ pub fn render_report(
     spec: &ConferenceReportSpec,
     recommendations: &[(&str, &TalkRecommendationSpec)],
 ) -> Rendered {
+    render_report_read(name, spec, recommendations, &BodyReading::of(spec))
+}
+
+/// [`render_report`], with the reading of the body of `spec` already made.
+pub fn render_report_read(
+    name: &str,
+    spec: &ConferenceReportSpec,
+    recommendations: &[(&str, &TalkRecommendationSpec)],
+    body: &BodyReading,
+) -> Rendered {
     let review = report_review(spec);
     let inputs: Vec<RecommendationInput> = recommendations
         .iter()
@@ -39,7 +49,7 @@ pub fn render_report(
             }
         })
         .collect();
-    render::render(
+    render::render_read(
         &ReportInput {
             name,
             spec,
@@ -47,5 +57,6 @@ pub fn render_report(
             approvals_counted: review.counted,
         },
         &inputs,
+        body,
     )
 }

@@ -27,8 +27,8 @@ use document::Summary;
 use locale::Locale;
 pub use model::is_web_url;
 use model::{Recommendation, Report};
-pub use reading::DetectedLanguage;
 use reading::Reading;
+pub use reading::{BodyReading, DetectedLanguage};
 
 /// The data budget of a summary ConfigMap: half the 1 MiB ConfigMap limit.
 pub const BUDGET_BYTES: usize = 512 * 1024;
@@ -101,8 +101,17 @@ impl Rendered {
 
 /// Renders the summary of `report` with `recommendations`, in any order.
 pub fn render(report: &ReportInput, recommendations: &[RecommendationInput]) -> Rendered {
+    render_read(report, recommendations, &BodyReading::of(report.spec))
+}
+
+/// [`render`], with the reading of the report's body already made (`BodyReading::of` its spec).
+pub fn render_read(
+    report: &ReportInput,
+    recommendations: &[RecommendationInput],
+    body: &BodyReading,
+) -> Rendered {
     let order = in_summary_order(recommendations);
-    let summary = summary(report, &order, recommendations.len());
+    let summary = summary(report, &order, recommendations.len(), body);
     let (included, body_omitted) = summary.choose();
     let (mut markdown, mut json) = (String::new(), String::new());
     summary.write(included, body_omitted, &mut markdown, &mut json);
@@ -125,11 +134,17 @@ pub fn render(report: &ReportInput, recommendations: &[RecommendationInput]) -> 
 
 /// Everything about the report rendered once, in its locale, with `order`'s talks (the first
 /// `total` recommendations in summary order, or as many as can fit).
-fn summary(report: &ReportInput, order: &[&RecommendationInput], total: usize) -> Summary {
+fn summary(
+    report: &ReportInput,
+    order: &[&RecommendationInput],
+    total: usize,
+    body: &BodyReading,
+) -> Summary {
     let report = Report::new(report);
     let locale = Locale::for_language(&report.language);
     let reading = Reading::new(
         &report,
+        body,
         order.iter().map(|input| input.spec.reason.as_str()),
     );
     let talks = talks_in_order(order, &locale);

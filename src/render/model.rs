@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::escape::{clean_line, clean_text};
 use super::{RecommendationInput, ReportInput};
+use crate::api::ConferenceReportSpec;
 
 /// The CRD's bounds, in characters. The API server enforces them; they are applied again here
 /// (only an outdated CRD could let longer text through) so the budget holds for any input.
@@ -114,6 +115,16 @@ fn clip(s: &str, max: usize) -> &str {
     s.char_indices().nth(max).map_or(s, |(end, _)| &s[..end])
 }
 
+/// The report's `spec.language` as the summary shows it.
+pub(super) fn language(spec: &ConferenceReportSpec) -> String {
+    line(&spec.language, bounds::LANGUAGE)
+}
+
+/// The report's body as the summary shows it.
+pub(super) fn body(spec: &ConferenceReportSpec) -> Option<String> {
+    spec.body.as_deref().map(clean_text)
+}
+
 fn line(s: &str, max: usize) -> String {
     clean_line(clip(s, max))
 }
@@ -148,7 +159,7 @@ impl Report {
                 name: line(&spec.author.name, bounds::PERSON),
                 organization: optional(&spec.author.organization, bounds::PERSON),
             },
-            language: line(&spec.language, bounds::LANGUAGE),
+            language: language(spec),
             highlights: lines(
                 spec.highlights.as_deref().unwrap_or_default(),
                 bounds::HIGHLIGHTS,
@@ -160,7 +171,7 @@ impl Report {
                 bounds::THEME,
             ),
             // Not cut: a body too large for the budget is left out whole, and the summary says so.
-            body: spec.body.as_deref().map(clean_text),
+            body: body(spec),
             review: Review {
                 reviewed: input.reviewed,
                 approvals: input.approvals_counted,

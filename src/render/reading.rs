@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::model::Report;
+use super::model::{self, Report};
+use crate::api::ConferenceReportSpec;
 use crate::text::{self, language, projects};
 
 /// summary.json's `detectedLanguage`.
@@ -36,27 +37,64 @@ pub(super) struct Reading {
     pub mismatch: bool,
 }
 
-impl Reading {
-    /// Reads the report's body and highlights, and the recommendations' `reasons`.
-    pub fn new<'a>(report: &'a Report, reasons: impl Iterator<Item = &'a str>) -> Self {
-        let body = report.body.as_deref().unwrap_or_default();
+/// What reading the body gives, apart from the rest of the report: its abstract, its language
+/// and the projects it names. Nearly all of a rendering's cost, and the same for every rendering
+/// of the same spec, so the operator keeps it per report generation (controller/readings.rs):
+/// a new recommendation, the hourly resync or the big red button's release renders again
+/// without reading the body again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyReading {
+    abstract_: Vec<String>,
+    mentions: Vec<projects::Mention>,
+    detected: Option<DetectedLanguage>,
+    mismatch: bool,
+}
+
+impl BodyReading {
+    /// Reads the body of `spec`, as the summary shows it, in `spec.language`.
+    pub fn of(spec: &ConferenceReportSpec) -> Self {
+        Self::new(
+            model::body(spec).as_deref().unwrap_or_default(),
+            &model::language(spec),
+        )
+    }
+
+    fn new(body: &str, declared: &str) -> Self {
         let detection = language::detect(&text::prose_for_detection(body));
         let mismatch = detection
             .as_ref()
-            .is_some_and(|d| language::contradicts(&report.language, d));
+            .is_some_and(|d| language::contradicts(declared, d));
         // The abstract reads the body in its own language: the detected one where it clearly
         // is not spec.language's.
         let body_language = match &detection {
             Some(d) if mismatch => d.tag,
-            _ => report.language.as_str(),
+            _ => declared,
         };
-        let abstract_ = text::abstract_of(body, body_language);
-        let texts = std::iter::once(body)
-            .chain(report.highlights.iter().map(String::as_str))
-            .chain(reasons);
-        let mentions = projects::mentioned(texts);
+        BodyReading {
+            abstract_: text::abstract_of(body, body_language),
+            mentions: projects::mentioned([body]),
+            mismatch,
+            detected: detection.map(|d| DetectedLanguage {
+                tag: d.tag.to_string(),
+                confidence: d.confidence,
+            }),
+        }
+    }
+}
+
+impl Reading {
+    /// The reading of `report`: its body's (`body`, read from the same spec), and the projects
+    /// its highlights and the recommendations' `reasons` name.
+    pub fn new<'a>(
+        report: &'a Report,
+        body: &BodyReading,
+        reasons: impl Iterator<Item = &'a str>,
+    ) -> Self {
+        let others =
+            projects::mentioned(report.highlights.iter().map(String::as_str).chain(reasons));
+        let mentions = projects::together(&body.mentions, &others);
         Reading {
-            abstract_,
+            abstract_: body.abstract_.clone(),
             projects_json: mentions
                 .iter()
                 .map(|m| Project {
@@ -66,11 +104,8 @@ impl Reading {
                 })
                 .collect(),
             projects: mentions,
-            mismatch,
-            detected: detection.map(|d| DetectedLanguage {
-                tag: d.tag.to_string(),
-                confidence: d.confidence,
-            }),
+            mismatch: body.mismatch,
+            detected: body.detected.clone(),
         }
     }
 }

@@ -258,7 +258,12 @@ fn assert_truncated_correctly(report: &ReportInput, recs: &[RecommendationInput]
             en.number(r.included as i64),
             en.number(r.total as i64)
         )));
-        let summary = summary(report, &in_summary_order(recs), recs.len());
+        let summary = summary(
+            report,
+            &in_summary_order(recs),
+            recs.len(),
+            &BodyReading::of(report.spec),
+        );
         let scratch = &mut (String::new(), String::new());
         assert!(
             summary.size(r.included + 1, r.body_omitted, scratch) > BUDGET_BYTES,
@@ -520,7 +525,12 @@ fn json_is_what_serde_pretty_prints_for_the_whole_document() {
     let specs = three_specs();
     let inputs = three_inputs(&specs);
     for (included, body_omitted) in [(0, false), (1, false), (3, false), (2, true)] {
-        let summary = summary(&report_input(&report), &in_summary_order(&inputs), 3);
+        let summary = summary(
+            &report_input(&report),
+            &in_summary_order(&inputs),
+            3,
+            &BodyReading::of(&report),
+        );
         let (mut md, mut json) = (String::new(), String::new());
         summary.write(included, body_omitted, &mut md, &mut json);
         let mut ordered: Vec<&RecommendationInput> = inputs.iter().collect();

@@ -29,7 +29,7 @@ pub fn mentioned<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<Mention> {
             counts[found.project] += 1;
         }
     }
-    let mut out: Vec<Mention> = catalog
+    let out: Vec<Mention> = catalog
         .projects
         .iter()
         .zip(counts)
@@ -40,9 +40,27 @@ pub fn mentioned<'a>(texts: impl IntoIterator<Item = &'a str>) -> Vec<Mention> {
             mentions,
         })
         .collect();
+    in_order(out)
+}
+
+/// The projects of `a` and `b` (each from [`mentioned`]) as `mentioned` gives them for the texts
+/// of both: a name's counts added up, in the same order.
+pub fn together(a: &[Mention], b: &[Mention]) -> Vec<Mention> {
+    let mut out: Vec<Mention> = a.to_vec();
+    for mention in b {
+        match out.iter_mut().find(|m| m.name == mention.name) {
+            Some(m) => m.mentions += mention.mentions,
+            None => out.push(mention.clone()),
+        }
+    }
+    in_order(out)
+}
+
+/// Most-mentioned first, then by name.
+fn in_order(mut mentions: Vec<Mention>) -> Vec<Mention> {
     // Names are unique in the catalog, so this order is total.
-    out.sort_by_cached_key(|m| (Reverse(m.mentions), m.name.to_lowercase(), m.name));
-    out
+    mentions.sort_by_cached_key(|m| (Reverse(m.mentions), m.name.to_lowercase(), m.name));
+    mentions
 }
 
 /// `text` with every project name or alias match replaced by as many spaces as it has bytes, so
@@ -216,6 +234,17 @@ mod tests {
             .iter()
             .map(|f| catalog.projects[f.project].name.clone())
             .collect()
+    }
+
+    #[test]
+    fn mentions_counted_apart_add_up_to_those_counted_together() {
+        let body = "Flux and Argo CD, then Flux again; Prometheus everywhere.";
+        let others = ["Prometheus and Grafana", "Argo CD", "nothing here"];
+        let together_counted = mentioned(std::iter::once(body).chain(others));
+        let apart = together(&mentioned([body]), &mentioned(others));
+        assert_eq!(apart, together_counted);
+        assert!(together_counted.len() >= 3, "{together_counted:?}");
+        assert_eq!(together(&[], &mentioned([body])), mentioned([body]));
     }
 
     #[test]

@@ -347,7 +347,10 @@ mod tests {
 
     #[test]
     fn the_stem_cache_is_bounded_and_changes_no_stem() {
-        let english = STEMMERS.iter().position(|(c, _)| *c == "en").unwrap_or_default();
+        let english = STEMMERS
+            .iter()
+            .position(|(c, _)| *c == "en")
+            .unwrap_or_default();
         let stemmer = Stemmer::create(Algorithm::English);
         for i in 0..STEM_CACHE_WORDS + 10 {
             let word = format!("running{i}s");
