@@ -1,11 +1,13 @@
 //! The cost of rendering one summary (`cargo bench --bench render`, part of `make bench`): a
 //! typical report (an 8 KB body, 3 recommendations, as in the convergence benchmark), one with
-//! 100 recommendations, and one past the size budget (truncation included).
+//! 100 recommendations, one past the size budget (truncation included), and the typical one
+//! rendered again with its body's reading kept, as the operator renders after the first time.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
 use tripreport_operator::api::{ConferenceReportSpec, TalkRecommendationSpec};
-use tripreport_operator::decide::summary::render_report;
+use tripreport_operator::decide::summary::{render_report, render_report_read};
+use tripreport_operator::render::BodyReading;
 
 fn report(body_bytes: usize) -> ConferenceReportSpec {
     let sentence = "The talks on operators, observability and delivery were worth the trip. ";
@@ -54,6 +56,18 @@ fn bench(c: &mut Criterion) {
             b.iter(|| render_report("kubecon-eu-2019", &spec, inputs))
         });
     }
+    // A render after the first of the same spec (a recommendation added, the hourly resync):
+    // the operator keeps what reading the body gave (controller/readings.rs).
+    let spec = report(8 * 1024);
+    let recs: Vec<TalkRecommendationSpec> = (0..3).map(recommendation).collect();
+    let names: Vec<String> = (0..3).map(|i| format!("talk-{i}")).collect();
+    let inputs: Vec<(&str, &TalkRecommendationSpec)> =
+        names.iter().map(String::as_str).zip(recs.iter()).collect();
+    let kept = BodyReading::of(&spec);
+    group.bench_function(
+        BenchmarkId::from_parameter("typical, body read before"),
+        |b| b.iter(|| render_report_read("kubecon-eu-2019", &spec, &inputs, &kept)),
+    );
     group.finish();
 }
 
