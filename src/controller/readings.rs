@@ -2,8 +2,9 @@
 //! the projects the body names), kept for the report's uid and generation. It is nearly all of a
 //! rendering's cost and depends only on the spec, so the renders that follow with the same spec
 //! do not repeat it: a recommendation added or changed, the hourly resync, the big red button's
-//! release (reports reconciled while the button was pressed were read then). A few hundred bytes
-//! a report: the abstract's sentences and the projects' counts. Pure bookkeeping: no I/O.
+//! release for reports read before it was pressed (while it is pressed, nothing is reconciled).
+//! A few hundred bytes a report: the abstract's sentences and the projects' counts. Pure
+//! bookkeeping: no I/O.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

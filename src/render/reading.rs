@@ -40,8 +40,7 @@ pub(super) struct Reading {
 /// What reading the body gives, apart from the rest of the report: its abstract, its language
 /// and the projects it names. Nearly all of a rendering's cost, and the same for every rendering
 /// of the same spec, so the operator keeps it per report generation (controller/readings.rs):
-/// a new recommendation, the hourly resync or the big red button's release renders again
-/// without reading the body again.
+/// a new recommendation or the hourly resync renders again without reading the body again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BodyReading {
     abstract_: Vec<String>,

@@ -110,7 +110,9 @@ impl Analyzer {
         &self.code
     }
 
-    /// The terms of `text`, in text order, repeats kept.
+    /// The terms of `text`, in text order, repeats kept: [`Self::term_ids`] as strings, for
+    /// the tests to read.
+    #[cfg(test)]
     pub fn terms(&mut self, text: &str) -> Vec<String> {
         let ids = self.term_ids(text);
         let mut terms = vec![String::new(); self.ids.len()];
