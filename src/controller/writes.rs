@@ -91,10 +91,7 @@ where
     // A reconcile acts on the object as the cache held it when the reconcile started: the echo
     // of the operator's last write may have come since (ending that write's memo). Where the
     // cache now shows this very status, it is not written twice.
-    if let Some((cached, shown)) = cached_status(ctx, &K::kind(&()), &namespace, &name)
-        && cached != version
-        && shown == essence
-    {
+    if cached_status_since(ctx, &K::kind(&()), &namespace, &name, &version) == Some(essence) {
         return Ok(false);
     }
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
@@ -185,24 +182,27 @@ fn status_essence(status: &impl serde::Serialize) -> [u8; 32] {
     sha2::Sha256::digest(value.to_string().as_bytes()).into()
 }
 
-/// The resourceVersion the cache shows for the report or recommendation `name`, and the
-/// essence of its status.
-fn cached_status(
+/// The essence of the status the cache shows for the report or recommendation `name`, where
+/// the cache shows it at another resourceVersion than `seen` (only then: a status is hashed
+/// only where the cache has moved, not on every write).
+fn cached_status_since(
     ctx: &Context,
     kind: &str,
     namespace: &str,
     name: &str,
-) -> Option<(String, [u8; 32])> {
+    seen: &str,
+) -> Option<[u8; 32]> {
+    let moved = |version: Option<String>| version.is_some_and(|v| v != seen);
     match kind {
         "ConferenceReport" => {
             let report = ctx.reports.get(&ObjectRef::new(name).within(namespace))?;
-            Some((report.resource_version()?, status_essence(&report.status)))
+            moved(report.resource_version()).then(|| status_essence(&report.status))
         }
         "TalkRecommendation" => {
             let rec = ctx
                 .recommendations
                 .get(&ObjectRef::new(name).within(namespace))?;
-            Some((rec.resource_version()?, status_essence(&rec.status)))
+            moved(rec.resource_version()).then(|| status_essence(&rec.status))
         }
         _ => None,
     }
