@@ -78,10 +78,13 @@ impl Written {
         });
     }
 
-    /// The write was answered: it produced `produced`. If its echo has come already, or
-    /// `cache_moved` says the cache shows the object past `seen`, nothing is left to expect.
-    /// (`cache_moved` is asked under this memo's lock, which `echo` and `arrived` take after the
-    /// cache is updated: an echo is either seen there or finds the entry.)
+    /// The write was answered: it produced `produced`. If its echo has come already, nothing is
+    /// left to expect. A status's entry ends too if `cache_moved` says the cache shows the object
+    /// past `seen`: its observer, which only ends entries, may have run. (`cache_moved` is asked
+    /// under this memo's lock, which `echo` and `arrived` take after the cache is updated: an
+    /// echo is either seen there or finds the entry.) A summary sent and not yet echoed keeps its
+    /// entry even then: its observer runs in another task, after the cache, and must still tell
+    /// the echo as the operator's own.
     pub fn wrote(
         &self,
         key: String,
@@ -92,10 +95,11 @@ impl Written {
         cache_moved: impl FnOnce() -> bool,
     ) {
         self.lock(|writes| {
-            let echoed = writes
-                .get(&key)
-                .is_some_and(|w| matches!(w.state, State::Sent { echoed: true, .. }));
-            if echoed || cache_moved() {
+            let (echoed, observed_later) = match writes.get(&key).map(|w| &w.state) {
+                Some(State::Sent { echoed, .. }) => (*echoed, !*echoed),
+                _ => (false, false),
+            };
+            if echoed || (!observed_later && cache_moved()) {
                 writes.remove(&key);
             } else {
                 let state = State::Made { produced };

@@ -140,6 +140,29 @@ fn an_answered_write_waits_for_its_echo_unless_the_cache_has_moved_on() {
     assert_eq!(written.len(), 0);
 }
 
+/// A summary's echo can reach the cache before the answer and be handed to its observer (the
+/// summary trigger, another task) only after it: the operator's own write must not then pass
+/// for someone else's change, which would render the report again.
+#[test]
+fn a_summary_echo_in_the_cache_but_not_yet_observed_is_still_told_as_own() {
+    let written = Written::default();
+    let (digest, content) = (fingerprint(&[b"rendering"]), fingerprint(&[b"content"]));
+    written.sending(summary(), "R/ns/a".into(), "".into(), digest, content);
+    written.wrote(
+        summary(),
+        "R/ns/a".into(),
+        "".into(),
+        digest,
+        "7".into(),
+        || true,
+    );
+    assert!(
+        written.echo(SUMMARY, Some("7"), || Some(content)),
+        "its own write, observed late"
+    );
+    assert_eq!(written.len(), 0, "the echo ends it");
+}
+
 #[test]
 fn a_failed_write_expects_nothing_and_arrivals_leave_writes_in_flight() {
     let written = Written::default();
