@@ -10,6 +10,7 @@
 //! the operator and the floor), BENCH_IDLE_SECONDS (60), BENCH_UNRELATED_CONFIGMAPS (50000; 0
 //! skips that step), BENCH_OPERATOR (default target/release/tripreport-operator), BENCH_PROFILE
 //! (a file: `perf record` of the operator during each convergence, the last round's kept),
+//! BENCH_PROFILE_HZ (49, perf's sampling frequency),
 //! BENCH_QUIET_SECONDS (0; the RSS that long after the last edit) and BENCH_KUBECTL_APPLY (0; 1
 //! creates the objects with kubectl's last-applied-configuration annotation).
 

@@ -275,12 +275,14 @@ fn profiler(pid: u32) -> Result<Option<Perf>, Error> {
     let Some(path) = std::env::var_os("BENCH_PROFILE") else {
         return Ok(None);
     };
+    // 49 Hz keeps a run at N = 10,000 small; a run at N = 1,000 needs more to say anything.
+    let hz = std::env::var("BENCH_PROFILE_HZ").unwrap_or_else(|_| "49".into());
     let mut command = Command::new("perf");
     command
         .args([
             "record",
             "-F",
-            "49",
+            &hz,
             "--call-graph",
             "dwarf,8192",
             "-p",
