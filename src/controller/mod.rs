@@ -99,6 +99,9 @@ async fn reconcile_report(
     report: Arc<ConferenceReport>,
     ctx: Arc<Context>,
 ) -> Result<Action, Error> {
+    if !ctx.gate.may_write() && ctx.gate.leads() {
+        report::read_ahead(&report, &ctx);
+    }
     gated_and_counted(
         &ctx,
         "ConferenceReport",

@@ -15,6 +15,7 @@ use crate::api::names::REQUESTED_AT_ANNOTATION;
 use crate::api::{ConferenceReport, ConferenceReportStatus};
 use crate::decide::conditions::{self, READY};
 use crate::decide::report::{Considered, Decision, RECOVERED_FROM, WARNED, decide_reading};
+use crate::decide::validation::validate_report;
 use crate::error::{Error, backoff};
 use crate::render::BodyReading;
 
@@ -157,6 +158,25 @@ pub async fn reconcile(
             Err(error)
         }
     }
+}
+
+/// While writes are halted (the big red button, the button not yet read), the leader still
+/// reads the body of a report waiting for its render, and keeps the reading for its generation:
+/// it writes nothing, and the release then has only to write. Only a body the watch brought and
+/// still holds is read: nothing is asked of the API server meanwhile.
+pub fn read_ahead(report: &ConferenceReport, ctx: &Context) {
+    if report.spec.suspend == Some(true) || !validate_report(&report.spec).is_empty() {
+        return;
+    }
+    let key = super::key(KIND, report);
+    let Some(body) = ctx.bodies.get(&key, report.meta().generation) else {
+        return;
+    };
+    ctx.readings.reading(&key, report, |report| {
+        let mut spec = report.spec.clone();
+        spec.body = body.map(|b| b.to_string());
+        BodyReading::of(&spec)
+    });
 }
 
 /// The report with its body: the one held since the watch brought this generation, or else

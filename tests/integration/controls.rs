@@ -158,6 +158,20 @@ async fn the_big_red_button_stops_every_write_and_releasing_it_converges() {
         .delete("kubecon-eu-2019-summary", &DeleteParams::default())
         .await
         .expect("delete the summary");
+    // A new report is read while nothing is written, so that the release has only to write.
+    let readings = r#"tripreport_remembered{memo="readings"}"#;
+    f.apply_ok(&f.reports, report("written-while-paused")).await;
+    eventually(
+        "the new report's body to be read while paused (the count is taken every 5 s)",
+        Duration::from_secs(15),
+        || async {
+            match operator.metric(readings).await {
+                2.0 => Ok(()),
+                n => Err(format!("{n} readings kept")),
+            }
+        },
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(
         operator.writes().await,
@@ -192,6 +206,8 @@ async fn the_big_red_button_stops_every_write_and_releasing_it_converges() {
     wait_summary(&f, "kubecon-eu-2019", &converged).await;
     f.wait_condition(&f.recs, "late", "Ready", "True", None)
         .await;
+    wait_summary(&f, "written-while-paused", &[]).await;
+    assert_eq!(operator.metric(readings).await, 2.0, "read once, before");
 }
 
 #[tokio::test]
