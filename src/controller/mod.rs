@@ -99,7 +99,7 @@ async fn reconcile_report(
     report: Arc<ConferenceReport>,
     ctx: Arc<Context>,
 ) -> Result<Action, Error> {
-    if !ctx.gate.may_write() && ctx.gate.leads() {
+    if !ctx.gate.may_write() {
         report::read_ahead(&report, &ctx);
     }
     gated_and_counted(

@@ -2,7 +2,7 @@
 //! the projects the body names), kept for the report's uid and generation. It is nearly all of a
 //! rendering's cost and depends only on the spec, so the renders that follow with the same spec
 //! do not repeat it: a recommendation added or changed, the hourly resync, the big red button's
-//! release (while it is pressed, the leader reads ahead: `report::read_ahead`).
+//! release and a takeover (while a replica may not write, it reads ahead: `report::read_ahead`).
 //! A few hundred bytes a report: the abstract's sentences and the projects' counts. Pure
 //! bookkeeping: no I/O.
 

@@ -160,10 +160,11 @@ pub async fn reconcile(
     }
 }
 
-/// While writes are halted (the big red button, the button not yet read), the leader still
-/// reads the body of a report waiting for its render, and keeps the reading for its generation:
-/// it writes nothing, and the release then has only to write. Only a body the watch brought and
-/// still holds is read: nothing is asked of the API server meanwhile.
+/// While this replica may not write (the big red button, the button not yet read, another
+/// replica leading), it still reads the body of a report waiting for its render, and keeps the
+/// reading for its generation: it writes nothing, and the release, or a takeover, then has only
+/// to render and write. Only a body the watch brought and still holds is read: nothing is asked
+/// of the API server meanwhile.
 pub fn read_ahead(report: &ConferenceReport, ctx: &Context) {
     if report.spec.suspend == Some(true) || !validate_report(&report.spec).is_empty() {
         return;

@@ -53,13 +53,6 @@ impl Gate {
             && now_ms() < self.lease_until_ms.load(Ordering::Acquire)
     }
 
-    /// Whether this replica leads (and its Lease's term has not run out), pressed button or
-    /// not: the one that will write once the gate opens.
-    pub fn leads(&self) -> bool {
-        self.leader.load(Ordering::Acquire)
-            && now_ms() < self.lease_until_ms.load(Ordering::Acquire)
-    }
-
     /// Writes are allowed until `until_ms` (wall clock, ms since the epoch) at most, whatever
     /// the Lease manager believes: see `lease_until_ms`.
     pub fn fence(&self, until_ms: u64) {
