@@ -1,7 +1,7 @@
 //! The floor: exactly the writes the operator must make, made by a plain client, and the watch
 //! that times both.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt, stream};
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -97,7 +97,7 @@ pub async fn floor(
     reports: &[DynamicObject],
     concurrency: usize,
     events: bool,
-) -> Result<Duration, Error> {
+) -> Result<(Instant, Progress), Error> {
     let report_api: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), ns, &resource("ConferenceReport"));
     let rec_api: Api<DynamicObject> =
@@ -168,8 +168,8 @@ pub async fn floor(
         .try_collect::<Vec<()>>();
     let writing = futures::future::try_join(report_writes, rec_writes);
     let start = Instant::now();
-    let (done, _) = futures::future::try_join(watching, writing).await?;
-    Ok(done.duration_since(start))
+    let (progress, _) = futures::future::try_join(watching, writing).await?;
+    Ok((start, progress))
 }
 
 pub fn ready_for_generation(object: &DynamicObject) -> bool {
@@ -183,6 +183,32 @@ pub fn ready_for_generation(object: &DynamicObject) -> bool {
             })
 }
 
+/// When a watch saw each tenth of one kind's objects Ready: `marks[k]` is when `(k + 1) * 10` %
+/// of them were, the last one when every one was.
+pub struct Progress {
+    pub done: Instant,
+    pub reports: Vec<Instant>,
+    pub recommendations: Vec<Instant>,
+}
+
+impl Progress {
+    /// "10 % 1.2 s, 50 % 5.0 s, 90 % 9.1 s, 100 % 10.0 s" of one kind, from `start`.
+    pub fn describe(marks: &[Instant], start: Instant) -> String {
+        [0, 4, 8, 9]
+            .iter()
+            .filter_map(|&k| {
+                let at = marks.get(k)?;
+                Some(format!(
+                    "{} % {:.2} s",
+                    (k + 1) * 10,
+                    at.saturating_duration_since(start).as_secs_f64()
+                ))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Waits, through watches (not polling), until every report and recommendation in `ns` is Ready
 /// for its current generation.
 pub async fn converged(
@@ -190,11 +216,12 @@ pub async fn converged(
     ns: &str,
     reports: usize,
     recs: usize,
-) -> Result<Instant, Error> {
+) -> Result<Progress, Error> {
     let watch = |kind: &str, expected: usize| {
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &resource(kind));
         async move {
             let mut ready = std::collections::HashSet::new();
+            let mut marks = Vec::with_capacity(10);
             let mut events = watcher(api, watcher::Config::default()).boxed();
             while let Some(event) = events.try_next().await? {
                 if let watcher::Event::Apply(o) | watcher::Event::InitApply(o) = event {
@@ -204,8 +231,12 @@ pub async fn converged(
                         ready.remove(&o.name_any());
                     }
                 }
+                // A tenth is marked once, the first time it is reached.
+                while marks.len() < 10 && ready.len() * 10 >= expected * (marks.len() + 1) {
+                    marks.push(Instant::now());
+                }
                 if ready.len() == expected {
-                    return Ok::<Instant, Error>(Instant::now());
+                    return Ok::<Vec<Instant>, Error>(marks);
                 }
             }
             Err("the watch ended".into())
@@ -216,5 +247,10 @@ pub async fn converged(
         watch("TalkRecommendation", recs),
     )
     .await?;
-    Ok(a.max(b))
+    let last = |m: &[Instant]| m.last().copied().ok_or("no progress was seen");
+    Ok(Progress {
+        done: last(&a)?.max(last(&b)?),
+        reports: a,
+        recommendations: b,
+    })
 }

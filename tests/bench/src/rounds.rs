@@ -14,7 +14,7 @@ use kube::{Api, Client};
 use serde_json::json;
 use testenv::ControlPlane;
 
-use crate::floor::{converged, floor};
+use crate::floor::{Progress, converged, floor};
 use crate::measure::audit_offset;
 use crate::objects::{create_all, namespace};
 use crate::{Error, FLOOR_USER, OPERATOR_USER, measure};
@@ -25,6 +25,13 @@ pub struct Timed {
     pub counts: BTreeMap<String, u64>,
     /// The operator's CPU seconds from the release to convergence (none for a floor).
     pub cpu: Option<f64>,
+    /// The control plane's CPU seconds (API server, etcd, controller manager) meanwhile.
+    pub control_plane_cpu: f64,
+    /// This process's CPU seconds meanwhile: the watch that times convergence, and for a floor
+    /// its writes too.
+    pub bench_cpu: f64,
+    /// When a tenth, half, nine tenths and all of each kind were seen Ready.
+    pub progress: String,
 }
 
 /// One round's three parts.
@@ -142,6 +149,19 @@ pub async fn rounds(
             round.floor_events.took.as_secs_f64(),
             round.ratio_events()
         );
+        for (name, part) in [
+            ("floor", &round.floor),
+            ("floor with Events", &round.floor_events),
+            ("operator", &round.operator),
+        ] {
+            eprintln!(
+                "bench: round {}: {name}: control plane {:.1} s of CPU, bench {:.1} s; {}",
+                r + 1,
+                part.control_plane_cpu,
+                part.bench_cpu,
+                part.progress
+            );
+        }
         rounds.push(round);
     }
     let (operator, ns) = kept.ok_or("no round ran: BENCH_REPEAT must be at least 1")?;
@@ -157,7 +177,9 @@ async fn floor_part(
     namespace(&setup.admin, ns).await?;
     let created = create_all(&setup.admin, ns, setup.n).await?;
     let from = audit_offset(setup.audit);
-    let took = floor(
+    let cp_before = control_plane_cpu(setup.cp);
+    let bench_before = own_cpu();
+    let (start, progress) = floor(
         &setup.floor_client,
         &setup.admin,
         ns,
@@ -166,6 +188,9 @@ async fn floor_part(
         events,
     )
     .await?;
+    let control_plane_cpu = control_plane_cpu(setup.cp) - cp_before;
+    let bench_cpu = own_cpu() - bench_before;
+    let took = progress.done.duration_since(start);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let counts = measure::audit_counts(setup.audit, FLOOR_USER, from, audit_offset(setup.audit));
     if delete_after {
@@ -175,6 +200,9 @@ async fn floor_part(
         took,
         counts,
         cpu: None,
+        control_plane_cpu,
+        bench_cpu,
+        progress: describe(&progress, start),
     })
 }
 
@@ -202,6 +230,8 @@ async fn operator_part(setup: &Setup<'_>, ns: &str) -> Result<(Timed, Operator),
     let profile = profiler(operator.0.id())?;
     let from = audit_offset(setup.audit);
     let cpu_before = measure::process_usage(operator.0.id()).2;
+    let cp_before = control_plane_cpu(setup.cp);
+    let bench_before = own_cpu();
     let released = Instant::now();
     button
         .patch(
@@ -210,9 +240,11 @@ async fn operator_part(setup: &Setup<'_>, ns: &str) -> Result<(Timed, Operator),
             &Patch::Apply(press("false")),
         )
         .await?;
-    let done = converged(&setup.admin, ns, setup.n, 3 * setup.n).await?;
-    let took = done.duration_since(released);
+    let progress = converged(&setup.admin, ns, setup.n, 3 * setup.n).await?;
+    let took = progress.done.duration_since(released);
     let cpu = measure::process_usage(operator.0.id()).2 - cpu_before;
+    let control_plane_cpu = control_plane_cpu(setup.cp) - cp_before;
+    let bench_cpu = own_cpu() - bench_before;
     if let Some(perf) = profile {
         perf.stop();
     }
@@ -223,9 +255,32 @@ async fn operator_part(setup: &Setup<'_>, ns: &str) -> Result<(Timed, Operator),
             took,
             counts,
             cpu: Some(cpu),
+            control_plane_cpu,
+            bench_cpu,
+            progress: describe(&progress, released),
         },
         operator,
     ))
+}
+
+/// The CPU seconds the control plane's processes have used so far, from /proc.
+fn control_plane_cpu(cp: &ControlPlane) -> f64 {
+    cp.pids()
+        .iter()
+        .map(|&(_, pid)| measure::process_usage(pid).2)
+        .sum()
+}
+
+fn own_cpu() -> f64 {
+    measure::process_usage(std::process::id()).2
+}
+
+fn describe(progress: &Progress, start: Instant) -> String {
+    format!(
+        "reports Ready at {}; recommendations at {}",
+        Progress::describe(&progress.reports, start),
+        Progress::describe(&progress.recommendations, start)
+    )
 }
 
 /// The operator on `ns`, its HTTP port `port`, its log in the output directory.

@@ -147,6 +147,21 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
         range(ratio, ""),
         range(ratio_events, "")
     );
+    let cp = |f: fn(&Round) -> f64| spread(&rounds.iter().map(f).collect::<Vec<_>>());
+    println!(
+        "{:<40} {:>22} {:>22} {:>22}",
+        "control plane CPU meanwhile",
+        range(cp(|r| r.operator.control_plane_cpu), "s"),
+        range(cp(|r| r.floor.control_plane_cpu), "s"),
+        range(cp(|r| r.floor_events.control_plane_cpu), "s")
+    );
+    println!(
+        "{:<40} {:>22} {:>22} {:>22}",
+        "bench process CPU (watch; floor writes)",
+        range(cp(|r| r.operator.bench_cpu), "s"),
+        range(cp(|r| r.floor.bench_cpu), "s"),
+        range(cp(|r| r.floor_events.bench_cpu), "s")
+    );
     println!(
         "{:<40} {:>22} {:>22} {:>22}",
         "writes (last round)", op_writes, floor_writes, floor_events_writes
@@ -262,7 +277,15 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
             json!({"operator_seconds": r.operator.took.as_secs_f64(), "floor_seconds": r.floor.took.as_secs_f64(),
                    "floor_with_events_seconds": r.floor_events.took.as_secs_f64(),
                    "ratio": r.ratio(), "ratio_with_events": r.ratio_events(),
-                   "operator_cpu_seconds_converging": r.operator.cpu})
+                   "operator_cpu_seconds_converging": r.operator.cpu,
+                   "control_plane_cpu_seconds": {"operator": r.operator.control_plane_cpu,
+                       "floor": r.floor.control_plane_cpu,
+                       "floor_with_events": r.floor_events.control_plane_cpu},
+                   "bench_cpu_seconds": {"operator": r.operator.bench_cpu,
+                       "floor": r.floor.bench_cpu,
+                       "floor_with_events": r.floor_events.bench_cpu},
+                   "progress": {"operator": r.operator.progress, "floor": r.floor.progress,
+                       "floor_with_events": r.floor_events.progress}})
         })
         .collect();
     let mut results = json!({
