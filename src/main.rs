@@ -104,7 +104,15 @@ fn init_logging(format: LogFormat) {
 
 fn run(args: RunArgs) -> ExitCode {
     init_logging(args.log_format);
-    let runtime = match tokio::runtime::Runtime::new() {
+    // One thread runs everything: the controllers, the watches and the I/O driver. With a
+    // worker pool, every watch event and every answer crossed threads to reach the controllers
+    // (driven by `block_on` on the main thread), and the wakeups cost about 9 % of the
+    // operator's CPU while converging (docs/benchmarks.md). Its work is light and waits on the
+    // API server; nothing in it blocks.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the async runtime");
