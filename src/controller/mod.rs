@@ -8,6 +8,7 @@
 //! nobody writes while the big red button is pressed.
 
 mod admission;
+mod applied;
 mod bodies;
 mod cached_summary;
 mod context;

@@ -3,7 +3,7 @@
 //! good.
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Patch, PatchParams};
+use kube::api::PatchParams;
 use kube::runtime::events::EventType;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, ResourceExt};
@@ -67,8 +67,8 @@ pub async fn publish(
         digest,
         content_of(desired),
     );
-    let applied = match write(ctx, &api, report, desired, &body, existing.is_none()).await {
-        Ok(applied) => applied,
+    let produced = match write(ctx, &api, report, desired, &body, existing.is_none()).await {
+        Ok(produced) => produced,
         Err(error) => {
             ctx.written.failed(&summary_key);
             if error.is_permanent() && !error.heals_from_outside() {
@@ -91,7 +91,7 @@ pub async fn publish(
         report_key.to_string(),
         seen.clone(),
         digest,
-        applied.resource_version().unwrap_or_default(),
+        produced,
         cache_moved,
     );
     ctx.metrics.wrote("configmaps");
@@ -123,7 +123,8 @@ const ABSENT: &str = "1";
 /// Applies `body`. With `first` (the cache holds no summary under this name), the apply only
 /// creates: the cache holds only ConfigMaps with the operator's label, so one of someone else's
 /// may stand under this name, and is never written or adopted. Only then is the name looked
-/// up: one of ours whose label was removed by hand is ours still, and gets it back.
+/// up: one of ours whose label was removed by hand is ours still, and gets it back. Gives the
+/// summary's resourceVersion after the write.
 async fn write(
     ctx: &Context,
     api: &Api<ConfigMap>,
@@ -131,15 +132,21 @@ async fn write(
     desired: &ConfigMap,
     body: &serde_json::value::RawValue,
     first: bool,
-) -> Result<ConfigMap, Error> {
+) -> Result<String, Error> {
     let name = desired.name_any();
+    let namespace = desired.namespace().unwrap_or_default();
     let params = PatchParams::apply(FIELD_MANAGER).force();
     if first {
         let mut create = desired.clone();
         create.metadata.resource_version = Some(ABSENT.into());
-        let conflict = match api
-            .patch(&name, &params, &Patch::Apply(super::apply_body(&create)?))
-            .await
+        let conflict = match apply(
+            ctx,
+            &namespace,
+            &name,
+            &params,
+            &super::apply_body(&create)?,
+        )
+        .await
         {
             Err(kube::Error::Api(status)) if status.code == 409 => status,
             other => return other.map_err(Error::Kube),
@@ -156,5 +163,15 @@ async fn write(
         }
         ctx.writable()?;
     }
-    Ok(api.patch(&name, &params, &Patch::Apply(body)).await?)
+    Ok(apply(ctx, &namespace, &name, &params, body).await?)
+}
+
+async fn apply(
+    ctx: &Context,
+    namespace: &str,
+    name: &str,
+    params: &PatchParams,
+    body: &serde_json::value::RawValue,
+) -> Result<String, kube::Error> {
+    super::applied::apply::<ConfigMap>(&ctx.client, namespace, name, None, params, body).await
 }

@@ -2,7 +2,7 @@
 //! whatever a user typed, and status writes made only when they differ from the last one.
 
 use k8s_openapi::NamespaceResourceScope;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::PatchParams;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use tracing::info;
@@ -94,7 +94,6 @@ where
     if cached_status_since(ctx, &K::kind(&()), &namespace, &name, &version) == Some(essence) {
         return Ok(false);
     }
-    let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
     let patch = serde_json::json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),
@@ -105,15 +104,17 @@ where
         return Err(Error::RefusedBefore(message));
     }
     ctx.writable()?;
-    let applied = match api
-        .patch_status(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(apply_body(&patch)?),
-        )
-        .await
+    let produced = match super::applied::apply::<K>(
+        &ctx.client,
+        &namespace,
+        &name,
+        Some("status"),
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &apply_body(&patch)?,
+    )
+    .await
     {
-        Ok(applied) => applied,
+        Ok(produced) => produced,
         Err(e) => {
             let error = Error::Kube(e);
             if error.is_permanent() && !error.heals_from_outside() && !error.is_not_found() {
@@ -123,7 +124,6 @@ where
         }
     };
     ctx.refusals.accepted(&key, WRITE);
-    let produced = applied.resource_version().unwrap_or_default();
     let cache_moved = || {
         ctx.cached_version(&K::kind(&()), &namespace, &name)
             .unwrap_or_default()
