@@ -13,8 +13,11 @@ use crate::measure::{
 };
 use crate::objects::install_crds;
 use crate::restart;
-use crate::rounds::{Round, Setup, rounds};
+use crate::rounds::{Round, Setup, Timed, rounds};
 use crate::{Error, FLOOR_USER, OPERATOR_USER, env_number};
+
+/// One part's CPU seconds of some process, for a row of the table.
+type CpuOf = fn(&Timed) -> f64;
 
 /// The median of `values` (the mean of the middle two for an even count).
 pub fn median(values: &[f64]) -> f64 {
@@ -147,21 +150,26 @@ pub async fn run(cp: &ControlPlane, root: &Path, out: &Path, audit: &Path) -> Re
         range(ratio, ""),
         range(ratio_events, "")
     );
-    let cp = |f: fn(&Round) -> f64| spread(&rounds.iter().map(f).collect::<Vec<_>>());
-    println!(
-        "{:<40} {:>22} {:>22} {:>22}",
-        "control plane CPU meanwhile",
-        range(cp(|r| r.operator.control_plane_cpu), "s"),
-        range(cp(|r| r.floor.control_plane_cpu), "s"),
-        range(cp(|r| r.floor_events.control_plane_cpu), "s")
-    );
-    println!(
-        "{:<40} {:>22} {:>22} {:>22}",
-        "bench process CPU (watch; floor writes)",
-        range(cp(|r| r.operator.bench_cpu), "s"),
-        range(cp(|r| r.floor.bench_cpu), "s"),
-        range(cp(|r| r.floor_events.bench_cpu), "s")
-    );
+    // What each part's processes spent meanwhile: (operator, floor, floor with Events).
+    let cpu_rows: [(&str, CpuOf); 2] = [
+        ("control plane CPU meanwhile", |t| t.control_plane_cpu),
+        ("bench process CPU (watch; floor writes)", |t| t.bench_cpu),
+    ];
+    for (label, of) in cpu_rows {
+        let part = |p: fn(&Round) -> &Timed| {
+            range(
+                spread(&rounds.iter().map(|r| of(p(r))).collect::<Vec<_>>()),
+                "s",
+            )
+        };
+        println!(
+            "{:<40} {:>22} {:>22} {:>22}",
+            label,
+            part(|r| &r.operator),
+            part(|r| &r.floor),
+            part(|r| &r.floor_events)
+        );
+    }
     println!(
         "{:<40} {:>22} {:>22} {:>22}",
         "writes (last round)", op_writes, floor_writes, floor_events_writes
