@@ -155,7 +155,7 @@ fn named<K: Resource<DynamicType = ()>>(name: &str, namespace: Option<&str>) -> 
 
 /// A controller of the objects in `store`, woken by `requests` through the admission queue,
 /// which `ended` tells of each reconcile's end and which tells `waiting` its backlog.
-pub fn admitted<K: super::watches::Watched>(
+pub fn admitted<K: super::watches::Watched + serde::de::DeserializeOwned>(
     store: Store<K>,
     requests: impl futures::Stream<Item = ObjectRef<K>> + Send + 'static,
     ended: impl futures::Stream<Item = ObjectRef<K>> + Send + 'static,

@@ -32,11 +32,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::{StreamExt, future, stream};
+use futures::{StreamExt, TryStreamExt as _, future, stream};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Action;
 use kube::runtime::events::Reporter;
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
+use kube::runtime::watcher::{self, watcher as watch};
 use kube::{Api, Client, Resource};
 use tracing::{info, warn};
 
@@ -46,7 +48,7 @@ use crate::error::{Error, StartupError};
 use crate::gate::{self, Gate};
 use crate::http::{self, HttpState};
 use crate::metrics::Metrics;
-use crate::watch_health::WatchHealth;
+use crate::watch_health::{self, WatchHealth};
 use admission::{admitted, all_on, ended, refs};
 use cached_summary::{CachedSummary, reports_of_summary};
 use context::{Context, Outcome, Reconciled, key};
@@ -54,7 +56,7 @@ use listing::Listings;
 use memory::{Refusals, Warnings};
 use outcome::{gated_and_counted, retry_after};
 use triggers::{Deletions, changes, generation, generation_and_annotations, touched};
-use watches::{FannedOut, Synced, fan_out};
+use watches::{FannedOut, Synced, fan_out, fan_out_of};
 pub use writes::apply_body;
 use writes::write_status;
 use written::{Written, arrivals};
@@ -166,7 +168,8 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
 
     let reports: Api<ConferenceReport> = api(&client, ns);
     let recommendations: Api<TalkRecommendation> = api(&client, ns);
-    let config_maps: Api<CachedSummary> = api(&client, ns);
+    // Metadata only: all the operator reads back of a summary (see `cached_summary`).
+    let config_maps: Api<PartialObjectMeta<ConfigMap>> = api(&client, ns);
     let reporter = Reporter {
         controller: FIELD_MANAGER.to_string(),
         instance: Some(settings.identity.clone()),
@@ -222,10 +225,13 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         synced: cms_synced,
         events: [cm_events],
         driver: cm_watch,
-    } = fan_out(
-        config_maps,
+    } = fan_out_of(
+        watch_health::retried(watch(
+            config_maps,
+            watcher::Config::default().labels(SELECTOR).any_semantic(),
+        ))
+        .map_ok(cached_summary::cached_event),
         watch_health,
-        watcher::Config::default().labels(SELECTOR).any_semantic(),
         |_| {},
         |_, _| {},
     );

@@ -36,24 +36,12 @@ impl Synced {
 
 /// What a watch can follow: a kind the API server lists and watches, cached and handed on.
 pub trait Watched:
-    Resource<DynamicType = ()>
-    + Clone
-    + serde::de::DeserializeOwned
-    + std::fmt::Debug
-    + Send
-    + Sync
-    + 'static
+    Resource<DynamicType = ()> + Clone + std::fmt::Debug + Send + Sync + 'static
 {
 }
 
 impl<K> Watched for K where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static
+    K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + Send + Sync + 'static
 {
 }
 
@@ -82,14 +70,15 @@ pub fn fan_out<K, const N: usize>(
     observe: impl FnMut(&watcher::Event<K>, &Store<K>) + Send + 'static,
 ) -> FannedOut<K, N>
 where
-    K: Watched,
+    K: Watched + serde::de::DeserializeOwned,
 {
     let events = watch_health::retried(watcher(api, config));
     fan_out_of(events, health, shrink, observe)
 }
 
-/// [`fan_out`] over any stream of watch events: the watch itself, or a test's.
-fn fan_out_of<K, const N: usize>(
+/// [`fan_out`] over any stream of watch events: a watch of whole objects, one of metadata only
+/// (the summaries'), or a test's.
+pub fn fan_out_of<K, const N: usize>(
     events: impl futures::Stream<Item = watcher::Result<watcher::Event<K>>> + Send + 'static,
     health: (Arc<WatchHealth>, Arc<Metrics>),
     mut shrink: impl FnMut(&mut K) + Send + 'static,

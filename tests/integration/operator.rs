@@ -580,28 +580,47 @@ async fn hand_edits_and_deletions_of_the_summary_are_undone() {
         .data
         .expect("data");
 
-    let edit = json!({"data": {"summary.md": "edited by hand"}});
-    f.config_maps
-        .patch(
-            "kubecon-eu-2019-summary",
-            &PatchParams::default(),
-            &Patch::Merge(&edit),
-        )
-        .await
-        .expect("edit the summary by hand");
-    eventually("the hand edit to be undone", TIMEOUT, || async {
-        let cm = f
-            .config_maps
-            .get("kubecon-eu-2019-summary")
+    // The operator watches its summaries as metadata only: it sees these through the field
+    // managers the API server records. Edited (kubectl edit), taken over by another apply
+    // (kubectl apply --server-side --force-conflicts), a key removed.
+    let forced = PatchParams::apply("kubectl").force();
+    let edits = [
+        (
+            PatchParams::default(),
+            Patch::Merge(json!({"data": {"summary.md": "edited by hand"}})),
+        ),
+        (
+            forced,
+            Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                                "data": {"summary.json": "{}"}})),
+        ),
+        (
+            PatchParams::default(),
+            Patch::Json(
+                serde_json::from_value(json!([{"op": "remove", "path": "/data/summary.md"}]))
+                    .expect("a JSON patch"),
+            ),
+        ),
+    ];
+    for (i, (params, edit)) in edits.iter().enumerate() {
+        f.config_maps
+            .patch("kubecon-eu-2019-summary", params, edit)
             .await
-            .map_err(|e| e.to_string())?;
-        if cm.data.as_ref() == Some(&published) {
-            Ok(())
-        } else {
-            Err("still edited".to_string())
-        }
-    })
-    .await;
+            .expect("edit the summary by hand");
+        eventually(&format!("hand edit {i} to be undone"), TIMEOUT, || async {
+            let cm = f
+                .config_maps
+                .get("kubecon-eu-2019-summary")
+                .await
+                .map_err(|e| e.to_string())?;
+            if cm.data.as_ref() == Some(&published) {
+                Ok(())
+            } else {
+                Err("still edited".to_string())
+            }
+        })
+        .await;
+    }
 
     f.config_maps
         .delete("kubecon-eu-2019-summary", &DeleteParams::default())

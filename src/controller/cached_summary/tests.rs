@@ -36,71 +36,147 @@ fn the_managed_keys_are_exactly_those_desired_sets() {
     assert_eq!(keys(&desired.metadata.annotations), MANAGED_ANNOTATIONS);
 }
 
+/// A managed-fields entry of `manager` by `operation` holding `fields` (fieldsV1).
+fn entry(manager: &str, operation: &str, fields: serde_json::Value) -> ManagedFieldsEntry {
+    ManagedFieldsEntry {
+        manager: Some(manager.into()),
+        operation: Some(operation.into()),
+        fields_type: Some("FieldsV1".into()),
+        fields_v1: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::FieldsV1(
+            fields,
+        )),
+        api_version: Some("v1".into()),
+        ..ManagedFieldsEntry::default()
+    }
+}
+
+/// What the operator's apply holds of a summary: its data keys (and, as the API server records
+/// it, its labels, annotation and owner).
+fn applied_fields(keys: &[&str]) -> serde_json::Value {
+    let data: serde_json::Map<String, serde_json::Value> = keys
+        .iter()
+        .map(|k| (format!("f:{k}"), serde_json::json!({})))
+        .collect();
+    serde_json::json!({
+        "f:data": data,
+        "f:metadata": {"f:annotations": {"f:tripreports.dev/digest": {}},
+                       "f:labels": {"f:app.kubernetes.io/managed-by": {}, "f:tripreports.dev/report": {}}}
+    })
+}
+
+/// The metadata the API server shows once the operator has applied `cm`.
+fn applied(cm: &ConfigMap) -> ObjectMeta {
+    let keys: Vec<&str> = cm.data.iter().flatten().map(|(k, _)| k.as_str()).collect();
+    let mut meta = cm.metadata.clone();
+    meta.managed_fields = Some(vec![entry(FIELD_MANAGER, "Apply", applied_fields(&keys))]);
+    meta
+}
+
 #[test]
-fn up_to_date_only_while_its_data_labels_annotations_and_owner_are_ours() {
+fn up_to_date_only_while_its_labels_annotations_owner_and_data_are_the_operators() {
     let desired = want();
-    let cached = |cm: &ConfigMap| CachedSummary::from(cm.clone());
-    assert!(cached(&desired).up_to_date(&desired));
+    let cached = |meta: &ObjectMeta| CachedSummary::from(meta.clone());
+    assert!(cached(&applied(&desired)).up_to_date(&desired));
 
     // What others add beside the operator's fields does not matter.
-    let mut added = desired.clone();
+    let mut added = applied(&desired);
     added
-        .metadata
         .labels
         .get_or_insert_default()
         .insert("team".into(), "x".into());
     added
-        .metadata
         .annotations
         .get_or_insert_default()
         .insert("a".into(), "1".into());
     added
-        .metadata
         .owner_references
         .get_or_insert_default()
         .push(OwnerReference {
             uid: "uid-2".into(),
             ..owner()
         });
+    added.managed_fields.get_or_insert_default().push(entry(
+        "kubectl-edit",
+        "Update",
+        serde_json::json!({"f:metadata": {"f:labels": {"f:team": {}}}}),
+    ));
     assert!(cached(&added).up_to_date(&desired));
 
-    // A hand edit of the data, a key added to them, binaryData, a managed label or
-    // annotation changed or removed, the owner gone: each is written back.
-    let edits: [fn(&mut ConfigMap); 7] = [
-        |cm| {
-            cm.data
+    // A hand edit of the data (the API server takes the field from the operator's manager), a
+    // key removed or added, binaryData, managed fields cleared, a key the operator's manager
+    // holds and no longer writes, an update under the operator's name, another rendering, a
+    // managed label or annotation changed or removed, the owner gone: each is written back.
+    let edits: [fn(&mut ObjectMeta); 12] = [
+        |meta| {
+            let entries = meta.managed_fields.get_or_insert_default();
+            entries[0] = entry(FIELD_MANAGER, "Apply", applied_fields(&["summary.json"]));
+            entries.push(entry(
+                "kubectl-edit",
+                "Update",
+                serde_json::json!({"f:data": {"f:summary.md": {}}}),
+            ));
+        },
+        |meta| {
+            let entries = meta.managed_fields.get_or_insert_default();
+            entries[0] = entry(FIELD_MANAGER, "Apply", applied_fields(&["summary.json"]));
+            entries.push(entry(
+                "someone",
+                "Apply",
+                serde_json::json!({"f:data": {"f:summary.md": {}}}),
+            ));
+        },
+        |meta| {
+            let entries = meta.managed_fields.get_or_insert_default();
+            entries[0] = entry(FIELD_MANAGER, "Apply", applied_fields(&["summary.json"]));
+        },
+        |meta| {
+            meta.managed_fields.get_or_insert_default().push(entry(
+                "kubectl-edit",
+                "Update",
+                serde_json::json!({"f:data": {".": {}, "f:extra": {}}}),
+            ));
+        },
+        |meta| {
+            meta.managed_fields.get_or_insert_default().push(entry(
+                "kubectl-edit",
+                "Update",
+                serde_json::json!({"f:binaryData": {".": {}, "f:b": {}}}),
+            ));
+        },
+        |meta| meta.managed_fields = None,
+        |meta| {
+            meta.managed_fields = Some(vec![entry(
+                FIELD_MANAGER,
+                "Apply",
+                applied_fields(&["summary.json", "summary.md", "summary.txt"]),
+            )]);
+        },
+        |meta| {
+            meta.managed_fields = Some(vec![entry(
+                FIELD_MANAGER,
+                "Update",
+                applied_fields(&["summary.json", "summary.md"]),
+            )]);
+        },
+        |meta| {
+            meta.annotations
                 .get_or_insert_default()
-                .insert("summary.md".into(), "# Edited".into());
+                .insert(DIGEST_ANNOTATION.into(), "sha256:0".into());
         },
-        |cm| {
-            cm.data
-                .get_or_insert_default()
-                .insert("extra".into(), "x".into());
-        },
-        |cm| {
-            cm.binary_data = Some(BTreeMap::from([("b".into(), Default::default())]));
-        },
-        |cm| {
-            cm.metadata
-                .labels
+        |meta| {
+            meta.labels
                 .get_or_insert_default()
                 .insert(REPORT_LABEL.into(), "s".into());
         },
-        |cm| {
-            cm.metadata
-                .labels
-                .get_or_insert_default()
-                .remove(MANAGED_BY_LABEL);
+        |meta| {
+            meta.labels.get_or_insert_default().remove(MANAGED_BY_LABEL);
         },
-        |cm| {
-            cm.metadata.annotations = None;
-        },
-        |cm| {
-            cm.metadata.owner_references = None;
+        |meta| {
+            meta.owner_references = None;
         },
     ];
     for (i, edit) in edits.iter().enumerate() {
-        let mut edited = desired.clone();
+        let mut edited = applied(&desired);
         edit(&mut edited);
         assert!(!cached(&edited).up_to_date(&desired), "edit {i}");
         // Nor is it taken for the echo of the operator's apply.
@@ -108,14 +184,31 @@ fn up_to_date_only_while_its_data_labels_annotations_and_owner_are_ours() {
     }
     // The echo of an apply of `desired` shows its content; labels and annotations of
     // others do not change it.
-    assert_eq!(cached(&desired).content(), content_of(&desired));
-    let mut labelled = desired.clone();
+    assert_eq!(cached(&applied(&desired)).content(), content_of(&desired));
+    let mut labelled = applied(&desired);
     labelled
-        .metadata
         .labels
         .get_or_insert_default()
         .insert("team".into(), "x".into());
     assert_eq!(cached(&labelled).content(), content_of(&desired));
+}
+
+/// A summary's watch event is cached from its metadata alone.
+#[test]
+fn a_metadata_event_is_cached_as_it_came() {
+    let desired = want();
+    let object = PartialObjectMeta::<ConfigMap> {
+        metadata: applied(&desired),
+        ..Default::default()
+    };
+    let watcher::Event::Apply(cached) = cached_event(watcher::Event::Apply(object)) else {
+        panic!("an apply stays an apply");
+    };
+    assert!(cached.up_to_date(&desired));
+    assert!(matches!(
+        cached_event(watcher::Event::<PartialObjectMeta<ConfigMap>>::InitDone),
+        watcher::Event::InitDone
+    ));
 }
 
 #[test]
@@ -131,7 +224,7 @@ fn the_cached_form_holds_no_data_and_leads_back_to_its_reports() {
             name: "d".into(),
             ..owner()
         });
-    let cached = CachedSummary::from(cm);
+    let cached = CachedSummary::from(cm.metadata);
     assert_eq!(cached.resource_version().as_deref(), Some("7"));
     assert_eq!(cached.meta().labels, None);
     let none = || -> Vec<String> { panic!("no search for a short name") };
@@ -143,12 +236,19 @@ fn the_cached_form_holds_no_data_and_leads_back_to_its_reports() {
     let mut unlabelled = want();
     unlabelled.metadata.labels = Some(BTreeMap::from([(REPORT_LABEL.into(), "x".into())]));
     unlabelled.metadata.owner_references = None;
-    assert!(CachedSummary::from(unlabelled).reports(none).is_empty());
+    assert!(
+        CachedSummary::from(unlabelled.metadata)
+            .reports(none)
+            .is_empty()
+    );
     let mut labelled = want();
     labelled.metadata.owner_references = None;
     labelled.metadata.labels = Some(BTreeMap::from([
         (MANAGED_BY_LABEL.into(), MANAGED_BY.into()),
         (REPORT_LABEL.into(), "other".into()),
     ]));
-    assert_eq!(CachedSummary::from(labelled).reports(none), ["other"]);
+    assert_eq!(
+        CachedSummary::from(labelled.metadata).reports(none),
+        ["other"]
+    );
 }
