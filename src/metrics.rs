@@ -2,7 +2,7 @@
 //! never object names or error text, so the series count stays bounded.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -58,7 +58,15 @@ pub struct Metrics {
     waiting: Family<Kind, Gauge>,
     /// The state series set so far: one that no object is in any more reads 0, not its last count.
     states_set: std::sync::Mutex<(HashSet<KindStatusReason>, HashSet<KindReason>)>,
+    /// Sets the gauges read from the caches when scraped (`on_scrape`), and when it last did.
+    on_scrape: std::sync::Mutex<(Option<OnScrape>, Option<Instant>)>,
 }
+
+type OnScrape = Box<dyn FnMut(&Metrics) + Send>;
+
+/// Gauges computed when scraped are computed at most this often: a scrape in between reads the
+/// last values.
+const SCRAPE_REFRESH: Duration = Duration::from_secs(1);
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HeapState {
@@ -196,6 +204,7 @@ impl Default for Metrics {
             heap,
             waiting,
             states_set: Default::default(),
+            on_scrape: Default::default(),
         }
     }
 }
@@ -304,8 +313,25 @@ impl Metrics {
         self.watch_errors.get_or_create(&Kind { kind }).inc();
     }
 
+    /// Sets `set` to compute gauges when /metrics is scraped: those that pass over every cached
+    /// object cost nothing while nobody reads them (see `controller::housekeeping`).
+    pub fn on_scrape(&self, set: impl FnMut(&Metrics) + Send + 'static) {
+        if let Ok(mut on_scrape) = self.on_scrape.lock() {
+            *on_scrape = (Some(Box::new(set)), None);
+        }
+    }
+
     /// The text exposition format.
     pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        if let Ok(mut on_scrape) = self.on_scrape.lock() {
+            let (set, last) = &mut *on_scrape;
+            if let Some(set) = set
+                && last.is_none_or(|last| last.elapsed() >= SCRAPE_REFRESH)
+            {
+                set(self);
+                *last = Some(Instant::now());
+            }
+        }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)

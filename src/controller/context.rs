@@ -1,6 +1,6 @@
 //! What the two controllers share while they run: the caches, the per-object memos, the gate,
 //! and the ways out to the cluster that are not a reconcile's own writes (Events, relisting
-//! recommendations). Memos are pruned to the live objects every few seconds.
+//! recommendations). Memos are pruned to the live objects after deletions (`housekeeping`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -211,6 +211,10 @@ impl Context {
         self.listings.retain(report_exists);
         self.bodies.retain(exists);
         self.readings.retain(exists);
+    }
+
+    /// The gauges of how much each memo holds.
+    pub(super) fn set_remembered_gauges(&self) {
         self.metrics.set_remembered("bodies", self.bodies.held());
         self.metrics.set_remembered("readings", self.readings.len());
         self.metrics.set_remembered("written", self.written.len());

@@ -14,6 +14,7 @@ mod cached_summary;
 mod context;
 mod event_series;
 pub mod events;
+mod housekeeping;
 mod index;
 mod listing;
 mod memory;
@@ -56,7 +57,7 @@ use listing::Listings;
 use memory::{Refusals, Warnings};
 use outcome::{gated_and_counted, retry_after};
 use triggers::{Deletions, changes, generation, generation_and_annotations, touched};
-use watches::{FannedOut, Synced, fan_out, fan_out_of};
+use watches::{FannedOut, fan_out, fan_out_of};
 pub use writes::apply_body;
 use writes::write_status;
 use written::{Written, arrivals};
@@ -177,6 +178,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
     let watch_health = (health.clone(), metrics.clone());
     let bodies: Arc<bodies::Bodies> = Arc::default();
     let written: Arc<Written> = Arc::default();
+    let deletions = housekeeping::Deletions::default();
     // One watch per kind. Each fills its cache, then hands the event to the triggers: a
     // controller's own objects pass only on a new generation (a report's also on annotation
     // changes, for requested-at), so its own status writes do not come back as reconciles; the
@@ -197,7 +199,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
                 bodies.take(key("ConferenceReport", report), report)
             }
         },
-        arrivals(&written),
+        deletions.counting(arrivals(&written)),
     );
     let rec_index = index::RecommendationIndex::default();
     let FannedOut {
@@ -210,14 +212,14 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         watch_health.clone(),
         watcher::Config::default().any_semantic(),
         |_| {},
-        {
+        deletions.counting({
             let rec_index = rec_index.clone();
             let mut arrived = arrivals(&written);
             move |event, cache| {
                 rec_index.observe(event, cache);
                 arrived(event, cache);
             }
-        },
+        }),
     );
     // Only the operator's own ConfigMaps: never a cache of every ConfigMap in the cluster.
     let FannedOut {
@@ -339,36 +341,7 @@ pub async fn run(client: Client, settings: Settings) -> Result<(), StartupError>
         settings.concurrency,
     );
 
-    let housekeeping = context.clone();
-    tokio::spawn(async move {
-        // Ready once every cache a reconcile waits for holds a full list: a follower is then
-        // ready to lead at once.
-        housekeeping.caches_synced().await;
-        if housekeeping.synced.iter().all(Synced::is_synced) {
-            health.set_ready();
-            info!("caches synced; ready");
-        }
-        loop {
-            metrics.set_objects("ConferenceReport", report_store.len());
-            metrics.set_objects("TalkRecommendation", rec_store.len());
-            let reports = report_store.state();
-            let conditions = reports
-                .iter()
-                .map(|r| r.status.as_ref().map_or(&[][..], |s| &s.conditions[..]));
-            metrics.set_states("ConferenceReport", &states::States::count(conditions));
-            let recs = rec_store.state();
-            let conditions = recs
-                .iter()
-                .map(|r| r.status.as_ref().map_or(&[][..], |s| &s.conditions[..]));
-            metrics.set_states("TalkRecommendation", &states::States::count(conditions));
-            if let Some(heap) = crate::heap::read() {
-                metrics.set_heap(&heap);
-            }
-            housekeeping.forget_deleted();
-            housekeeping.recorder.forget_old(std::time::Instant::now());
-            tokio::time::sleep(Duration::from_secs(5)).await;
-        }
-    });
+    tokio::spawn(housekeeping::run(context.clone(), health, deletions));
 
     info!(namespace = ns.unwrap_or("<all>"), identity = %settings.identity, "tripreport-operator started");
     future::join(

@@ -84,3 +84,27 @@ fn metrics_are_exposed_with_fixed_labels() {
         "{text}"
     );
 }
+
+/// Gauges computed on scrape are fresh at the first scrape and computed at most once a second,
+/// however often /metrics is read.
+#[test]
+fn gauges_are_computed_when_scraped_at_most_once_a_second() {
+    let metrics = Metrics::default();
+    let passes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = passes.clone();
+    metrics.on_scrape(move |metrics| {
+        let n = counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        metrics.set_objects("ConferenceReport", n);
+    });
+    let objects = |text: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(r#"tripreport_objects{kind="ConferenceReport"} "#))
+            .map(str::to_string)
+    };
+    let first = metrics.encode().unwrap();
+    assert_eq!(objects(&first).as_deref(), Some("1"), "{first}");
+    for _ in 0..10 {
+        metrics.encode().unwrap();
+    }
+    assert_eq!(passes.load(std::sync::atomic::Ordering::Relaxed), 1);
+}

@@ -242,7 +242,7 @@ async fn the_dashboard_and_the_alerts_name_only_metrics_a_real_operator_exports(
     f.wait_condition(&f.reports, "kubecon-eu-2019", "Ready", "True", None)
         .await;
     let operator = f.operator.as_ref().expect("the operator");
-    // The objects-by-state gauges are counted every 5 s once the caches have synced.
+    // The objects-by-state gauges are counted when scraped, once the caches have synced.
     let metrics = eventually(
         "a scrape with the state gauges",
         Duration::from_secs(20),
@@ -313,7 +313,7 @@ async fn the_objects_by_state_gauges_follow_a_report_from_invalid_to_published()
         r#"tripreport_ready{kind="ConferenceReport",status="False",reason="InvalidSpec"}"#;
     let invalid_stalled = r#"tripreport_stalled{kind="ConferenceReport",reason="InvalidSpec"}"#;
     let published = r#"tripreport_ready{kind="ConferenceReport",status="True",reason="Published"}"#;
-    // The gauges are recounted every 5 s.
+    // The gauges are counted when scraped, at most once a second.
     eventually(
         "the InvalidSpec gauges",
         Duration::from_secs(20),

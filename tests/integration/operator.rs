@@ -473,8 +473,8 @@ async fn at_rest_the_operator_expects_no_echo_of_its_writes() {
     let operator = f.operator.as_ref().expect("an operator");
     // Each status and summary written comes back through the watch; once it has, nothing of
     // the write need be kept (it was one entry per object written, for good). The gauges are
-    // recounted every 5 s, the memos' after the states': a recount that shows all four objects
-    // Ready shows the memo after their writes came back.
+    // counted when /metrics is read (at most once a second), the memos' after the states': a
+    // count that shows all four objects Ready shows the memo after their writes came back.
     let ready = |kind: &str, reason: &str| {
         format!(r#"tripreport_ready{{kind="{kind}",status="True",reason="{reason}"}}"#)
     };
