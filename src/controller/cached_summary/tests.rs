@@ -72,6 +72,16 @@ fn applied(cm: &ConfigMap) -> ObjectMeta {
     meta
 }
 
+/// `summary.md` taken from the operator's manager: by `by` (manager, operation), or removed.
+fn summary_md_taken(meta: &mut ObjectMeta, by: Option<(&str, &str)>) {
+    let entries = meta.managed_fields.get_or_insert_default();
+    entries[0] = entry(FIELD_MANAGER, "Apply", applied_fields(&["summary.json"]));
+    if let Some((manager, operation)) = by {
+        let fields = serde_json::json!({"f:data": {"f:summary.md": {}}});
+        entries.push(entry(manager, operation, fields));
+    }
+}
+
 #[test]
 fn up_to_date_only_while_its_labels_annotations_owner_and_data_are_the_operators() {
     let desired = want();
@@ -107,28 +117,9 @@ fn up_to_date_only_while_its_labels_annotations_owner_and_data_are_the_operators
     // holds and no longer writes, an update under the operator's name, another rendering, a
     // managed label or annotation changed or removed, the owner gone: each is written back.
     let edits: [fn(&mut ObjectMeta); 12] = [
-        |meta| {
-            let entries = meta.managed_fields.get_or_insert_default();
-            entries[0] = entry(FIELD_MANAGER, "Apply", applied_fields(&["summary.json"]));
-            entries.push(entry(
-                "kubectl-edit",
-                "Update",
-                serde_json::json!({"f:data": {"f:summary.md": {}}}),
-            ));
-        },
-        |meta| {
-            let entries = meta.managed_fields.get_or_insert_default();
-            entries[0] = entry(FIELD_MANAGER, "Apply", applied_fields(&["summary.json"]));
-            entries.push(entry(
-                "someone",
-                "Apply",
-                serde_json::json!({"f:data": {"f:summary.md": {}}}),
-            ));
-        },
-        |meta| {
-            let entries = meta.managed_fields.get_or_insert_default();
-            entries[0] = entry(FIELD_MANAGER, "Apply", applied_fields(&["summary.json"]));
-        },
+        |meta| summary_md_taken(meta, Some(("kubectl-edit", "Update"))),
+        |meta| summary_md_taken(meta, Some(("someone", "Apply"))),
+        |meta| summary_md_taken(meta, None),
         |meta| {
             meta.managed_fields.get_or_insert_default().push(entry(
                 "kubectl-edit",
