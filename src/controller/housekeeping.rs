@@ -66,10 +66,13 @@ fn sweep_due(seen: u64, at_last_sweep: u64, since_last_sweep: Duration) -> bool 
 /// Ready once every cache holds a full list, then sweeps and forgets until the process ends.
 /// The gauges are left to /metrics (`Metrics::on_scrape`).
 pub async fn run(context: Arc<Context>, health: Arc<WatchHealth>, deletions: Deletions) {
-    let gauges = context.clone();
-    context
-        .metrics
-        .on_scrape(move |metrics| set_gauges(&gauges, metrics));
+    // Weak: the metrics are the context's, and must not keep it alive.
+    let gauges = Arc::downgrade(&context);
+    context.metrics.on_scrape(move |metrics| {
+        if let Some(context) = gauges.upgrade() {
+            set_gauges(&context, metrics);
+        }
+    });
     // Ready once every cache a reconcile waits for holds a full list: a follower is then ready
     // to lead at once.
     context.caches_synced().await;
